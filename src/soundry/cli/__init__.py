@@ -1,0 +1,1 @@
+"""The ``soundry`` command line."""

@@ -1,0 +1,56 @@
+"""The ``soundry`` Typer application and its error boundary.
+
+Commands live in their own modules and register themselves on :data:`app`. Every
+:class:`~soundry.errors.SoundryError` becomes one line on stderr and exit status 1; usage
+errors exit with 2, as click does.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from soundry.errors import SoundryError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="soundry",
+    help="Soundry: self-hosted mastering, mixing, analysis and resize.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_commands() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from soundry.cli import demo, measure  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status instead of raising."""
+    _register_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except SoundryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
