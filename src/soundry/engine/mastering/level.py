@@ -1,0 +1,129 @@
+"""Closed-loop loudness targeting: gain, true-peak limiter, measure, correct.
+
+A limiter takes loudness away as it works, so "gain by target minus measured, then limit"
+lands short of the target by however much the limiter removed. The loop here measures the
+limited result with our own BS.1770 meter and corrects the gain until the integrated
+loudness is within ``tolerance_lu`` of the target, or reports why it cannot be.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from soundry.dsp.limiter import limit
+from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
+from soundry.errors import ParameterError
+
+__all__ = ["LevelResult", "reach_loudness"]
+
+MIN_TARGET_LUFS = -24.0
+MAX_TARGET_LUFS = -6.0
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    """What :func:`reach_loudness` did.
+
+    Attributes
+    ----------
+    samples : np.ndarray [shape=(channels, frames), dtype=float32]
+        The levelled and limited audio.
+    gain_db : float
+        Gain applied before the limiter.
+    integrated_lufs : float
+        Measured integrated loudness of ``samples``.
+    true_peak_dbtp : float
+        Measured true peak of ``samples``.
+    iterations : int
+        Limiter passes used.
+    reached : bool
+        Whether the result is within the tolerance of the target.
+    note : str
+        Why the target was not reached, or empty.
+    """
+
+    samples: np.ndarray
+    gain_db: float
+    integrated_lufs: float
+    true_peak_dbtp: float
+    iterations: int
+    reached: bool
+    note: str = ""
+
+
+def reach_loudness(
+    samples: np.ndarray,
+    *,
+    sample_rate: int,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    tolerance_lu: float = 0.05,
+    max_gain_db: float = 30.0,
+    max_iterations: int = 6,
+) -> LevelResult:
+    """Gain and limit ``samples`` to ``target_lufs`` with the true peak at most ``ceiling_dbtp``.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames)]
+        Audio to level.
+    sample_rate : int
+        Sample rate in Hz.
+    target_lufs : float
+        Integrated loudness to reach, -24 to -6 LUFS.
+    ceiling_dbtp : float
+        True-peak ceiling of the output in dBTP.
+    tolerance_lu : float
+        How close to the target is close enough, in LU.
+    max_gain_db : float
+        The most gain the loop may apply; quiet material needing more is left short and the
+        result says so rather than raising noise by tens of dB.
+    max_iterations : int
+        Limiter passes at most.
+
+    Returns
+    -------
+    LevelResult
+        The audio and the measured facts. Silence returns unchanged with ``reached`` False.
+    """
+    if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
+        raise ParameterError(
+            f"target_lufs must be from {MIN_TARGET_LUFS} to {MAX_TARGET_LUFS}; got {target_lufs}"
+        )
+    if not -20.0 <= ceiling_dbtp <= 0.0:
+        raise ParameterError(f"ceiling_dbtp must be from -20 to 0 dBTP; got {ceiling_dbtp}")
+    audio = np.asarray(samples, dtype=np.float32)
+    source_lufs = integrated_loudness(audio, sample_rate)
+    if not math.isfinite(source_lufs):
+        return LevelResult(
+            audio, 0.0, source_lufs, true_peak_dbtp(audio, sample_rate), 0, False,
+            "the input is silent (below the -70 LUFS gate): nothing to level",
+        )
+    gain_db = target_lufs - source_lufs
+    note = ""
+    out = audio
+    measured = source_lufs
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007  (reported below)
+        if gain_db > max_gain_db:
+            gain_db = max_gain_db
+            note = f"the input needs more than {max_gain_db:g} dB of gain; stopped there"
+        gained = audio * np.float32(10.0 ** (gain_db / 20.0))
+        out = limit(gained, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp)
+        measured = integrated_loudness(out, sample_rate)
+        error_lu = target_lufs - measured
+        if abs(error_lu) <= tolerance_lu or note:
+            break
+        gain_db += error_lu
+    reached = abs(target_lufs - measured) <= tolerance_lu
+    if not reached and not note:
+        note = (
+            f"reached {measured:.2f} LUFS, not {target_lufs:.2f}: the limiter cannot add more "
+            f"loudness under a {ceiling_dbtp:g} dBTP ceiling without crushing the dynamics"
+        )
+    return LevelResult(
+        out, gain_db, measured, true_peak_dbtp(out, sample_rate), iterations, reached, note
+    )
