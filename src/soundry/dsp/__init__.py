@@ -3,3 +3,5 @@
 Every function takes and returns float arrays of shape ``(channels, frames)`` plus a sample
 rate in Hz; none of them reads files or knows about the service.
 """
+
+__all__: list[str] = []

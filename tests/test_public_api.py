@@ -1,0 +1,43 @@
+"""The public surface is deliberate: every public module lists its names in ``__all__``."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import soundry
+from soundry import errors
+
+
+def _modules() -> list[str]:
+    return sorted(
+        info.name
+        for info in pkgutil.walk_packages(soundry.__path__, prefix="soundry.")
+        if not info.name.rsplit(".", 1)[-1].startswith("_")
+        and not info.name.startswith("soundry.cli")
+    )
+
+
+def test_top_level_all_matches_public_names() -> None:
+    public = sorted(
+        name for name, value in vars(soundry).items()
+        if not name.startswith("_") and not isinstance(value, type(soundry))
+    )
+    assert sorted(soundry.__all__) == sorted([*public, "__version__"])
+
+
+@pytest.mark.parametrize("name", _modules())
+def test_every_module_declares_all(name: str) -> None:
+    module = importlib.import_module(name)
+    assert hasattr(module, "__all__"), f"{name} has no __all__"
+    missing = [n for n in module.__all__ if not hasattr(module, n)]
+    assert not missing, f"{name}.__all__ names missing attributes: {missing}"
+
+
+def test_every_error_is_a_soundry_error() -> None:
+    for name in errors.__all__:
+        assert issubclass(getattr(errors, name), errors.SoundryError)
+    assert issubclass(errors.UnsupportedFormatError, errors.DecodeError)
+    assert issubclass(errors.ParameterError, ValueError)
