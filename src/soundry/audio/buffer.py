@@ -38,6 +38,9 @@ class SourceFormat:
         Average bitrate in bits per second, when known.
     size_bytes : int or None
         Size of the source file in bytes, when known.
+    warnings : tuple of str
+        Problems the decoder worked around, e.g. a truncated file whose header promised
+        more audio than it holds. Empty for a clean file.
     """
 
     container: str
@@ -49,6 +52,7 @@ class SourceFormat:
     sample_format: str | None = None
     bitrate_bps: int | None = None
     size_bytes: int | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The facts as a JSON-ready dict."""
@@ -62,6 +66,7 @@ class SourceFormat:
             "sample_format": self.sample_format,
             "bitrate_bps": self.bitrate_bps,
             "size_bytes": self.size_bytes,
+            "warnings": list(self.warnings),
         }
 
 
