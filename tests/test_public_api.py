@@ -22,7 +22,8 @@ def _modules() -> list[str]:
 
 def test_top_level_all_matches_public_names() -> None:
     public = sorted(
-        name for name, value in vars(soundry).items()
+        name
+        for name, value in vars(soundry).items()
         if not name.startswith("_") and not isinstance(value, type(soundry))
     )
     assert sorted(soundry.__all__) == sorted([*public, "__version__"])

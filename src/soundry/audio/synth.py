@@ -59,7 +59,7 @@ def demo_song(
     if not 30 <= tempo_bpm <= 300:
         raise ParameterError(f"tempo_bpm must be from 30 to 300; got {tempo_bpm}")
     rng = np.random.default_rng(seed)
-    n = int(round(duration_s * sample_rate))
+    n = round(duration_s * sample_rate)
     t = np.arange(n) / sample_rate
     beat_s = 60.0 / tempo_bpm
     beat_index = np.floor(t / beat_s).astype(np.int64)
@@ -74,9 +74,11 @@ def demo_song(
 
     noise = rng.standard_normal(n)
     snare_on = (beat_in_bar % 2 == 1) & (beats_per_bar % 2 == 0)
-    snare = (0.6 * noise + 0.4 * np.sin(2 * np.pi * 190 * since_beat)) * np.exp(
-        -since_beat * 18
-    ) * snare_on
+    snare = (
+        (0.6 * noise + 0.4 * np.sin(2 * np.pi * 190 * since_beat))
+        * np.exp(-since_beat * 18)
+        * snare_on
+    )
     eighth_s = beat_s / 2
     since_eighth = t % eighth_s
     hat = np.diff(noise, prepend=0.0) * 0.5 * np.exp(-since_eighth * 60)
@@ -87,9 +89,9 @@ def demo_song(
     pad = sum(np.sin(2 * np.pi * chord[:, k] * t + k) for k in range(3)) / 3
 
     melody_hz = 440.0 * 2.0 ** (np.array(_MELODY_STEPS)[beat_index % len(_MELODY_STEPS)] / 12)
-    melody = (
-        np.sin(2 * np.pi * melody_hz * t) + 0.3 * np.sin(4 * np.pi * melody_hz * t)
-    ) * np.exp(-since_beat * 3)
+    melody = (np.sin(2 * np.pi * melody_hz * t) + 0.3 * np.sin(4 * np.pi * melody_hz * t)) * np.exp(
+        -since_beat * 3
+    )
 
     left = 0.55 * kick + 0.25 * snare + 0.06 * hat + 0.3 * bass + 0.12 * pad + 0.14 * melody
     right = 0.55 * kick + 0.25 * snare + 0.09 * hat + 0.3 * bass + 0.12 * pad + 0.08 * melody

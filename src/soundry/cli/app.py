@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from soundry.errors import SoundryError
@@ -34,18 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status instead of raising."""
     _register_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        # Standalone mode handles usage errors (exit 2) and --help itself.
+        app(args=argv, prog_name="soundry")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except SoundryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -22,7 +22,9 @@ _DEFAULT_OUT = Path(os.environ.get("SOUNDRY_HOME", Path.home() / ".soundry")) / 
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the WAV files.")] = _DEFAULT_OUT,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for the WAV files.")
+    ] = _DEFAULT_OUT,
     target_lufs: Annotated[float, typer.Option(help="Loudness target, LUFS.")] = -14.0,
     ceiling_dbtp: Annotated[float, typer.Option(help="True-peak ceiling, dBTP.")] = -1.0,
     duration_s: Annotated[float, typer.Option(help="Length of the song, seconds.")] = 20.0,
@@ -36,8 +38,10 @@ def demo(
     song = demo_song(duration_s=duration_s)
     report, master = master_demo(song, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
     out_dir.mkdir(parents=True, exist_ok=True)
-    source_path = encode(song, out_dir / "demo-source.wav", bit_depth=24)
-    master_path = encode(master, out_dir / "demo-master.wav", bit_depth=24)
+    source_path = out_dir / "demo-source.wav"
+    master_path = out_dir / "demo-master.wav"
+    encode(song, source_path, bit_depth=24)
+    encode(master, master_path, bit_depth=24)
     report["files"] = {"source": str(source_path), "master": str(master_path)}
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -47,15 +51,22 @@ def demo(
     table.add_column("measure")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
-    for key in ("integrated_lufs", "lra_lu", "true_peak_dbtp", "sample_peak_dbfs",
-                "short_term_max_lufs"):
+    for key in (
+        "integrated_lufs",
+        "lra_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "short_term_max_lufs",
+    ):
         before, after = report["before"][key], report["after"][key]
         table.add_row(key, _fmt(before), _fmt(after))
     console.print(table)
     console.print(f"chain: {', '.join(report['chain'])}")
-    console.print(f"target {target_lufs:g} LUFS / {ceiling_dbtp:g} dBTP: "
-                  f"{'reached' if report['reached'] else 'not reached'} "
-                  f"in {report['iterations']} limiter pass(es). {report['note']}")
+    console.print(
+        f"target {target_lufs:g} LUFS / {ceiling_dbtp:g} dBTP: "
+        f"{'reached' if report['reached'] else 'not reached'} "
+        f"in {report['iterations']} limiter pass(es). {report['note']}"
+    )
     console.print(f"wrote {source_path} and {master_path}")
 
 

@@ -13,7 +13,9 @@ from rich.table import Table
 
 from soundry.cli.app import app
 
-FileArgument = Annotated[Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, AIFF, M4A, OGG).")]
+FileArgument = Annotated[
+    Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, AIFF, M4A, OGG).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 _UNITS = {

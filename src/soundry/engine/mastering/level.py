@@ -99,7 +99,12 @@ def reach_loudness(
     source_lufs = integrated_loudness(audio, sample_rate)
     if not math.isfinite(source_lufs):
         return LevelResult(
-            audio, 0.0, source_lufs, true_peak_dbtp(audio, sample_rate), 0, False,
+            audio,
+            0.0,
+            source_lufs,
+            true_peak_dbtp(audio, sample_rate),
+            0,
+            False,
             "the input is silent (below the -70 LUFS gate): nothing to level",
         )
     gain_db = target_lufs - source_lufs
