@@ -74,7 +74,8 @@ def report(measurements: list[Measurement]) -> None:
             m.agreement,
             "; ".join(m.verdicts) or "met",
         )
-    Console().print(table)
+    # Wide enough that piping to a file or CI log keeps one row per line.
+    Console(width=200).print(table)
 
 
 def main() -> int:
