@@ -152,6 +152,7 @@ class MasterSettings:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ParameterError(
-                f"unknown mastering setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown mastering setting(s): {', '.join(unknown)};"
+                f" known: {', '.join(sorted(known))}"
             )
         return cls(**dict(data))
