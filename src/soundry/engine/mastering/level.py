@@ -13,14 +13,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundry.dsp.limiter import limit
+from soundry.dsp.limiter import LimiterReport, limit
 from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
 from soundry.errors import ParameterError
 
-__all__ = ["LevelResult", "reach_loudness"]
+__all__ = [
+    "LIMITER_LOOKAHEAD_MS",
+    "LIMITER_RELEASE_MS",
+    "LevelResult",
+    "apply_level",
+    "reach_loudness",
+]
 
 MIN_TARGET_LUFS = -24.0
 MAX_TARGET_LUFS = -6.0
+LIMITER_LOOKAHEAD_MS = 5.0
+LIMITER_RELEASE_MS = 100.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,8 @@ class LevelResult:
         Whether the result is within the tolerance of the target.
     note : str
         Why the target was not reached, or empty.
+    limiter : LimiterReport or None
+        The final limiter pass (gain-reduction statistics); None for silent input.
     """
 
     samples: np.ndarray
@@ -52,6 +62,7 @@ class LevelResult:
     iterations: int
     reached: bool
     note: str = ""
+    limiter: LimiterReport | None = None
 
 
 def reach_loudness(
@@ -62,7 +73,9 @@ def reach_loudness(
     ceiling_dbtp: float = -1.0,
     tolerance_lu: float = 0.05,
     max_gain_db: float = 30.0,
+    max_limiting_db: float = 10.0,
     max_iterations: int = 6,
+    release_ms: float = LIMITER_RELEASE_MS,
 ) -> LevelResult:
     """Gain and limit ``samples`` to ``target_lufs`` with the true peak at most ``ceiling_dbtp``.
 
@@ -81,13 +94,20 @@ def reach_loudness(
     max_gain_db : float
         The most gain the loop may apply; quiet material needing more is left short and the
         result says so rather than raising noise by tens of dB.
+    max_limiting_db : float
+        The most gain reduction the limiter may apply at any instant. A target that needs
+        more would crush the dynamics: the loop stops at this much limiting and says so.
     max_iterations : int
         Limiter passes at most.
+    release_ms : float
+        Limiter release time in ms.
 
     Returns
     -------
     LevelResult
-        The audio and the measured facts. Silence returns unchanged with ``reached`` False.
+        The audio and the measured facts. ``samples`` is exactly
+        ``limit(input * 10**(gain_db / 20), ...)``, so re-applying ``gain_db`` reproduces it.
+        Silence returns unchanged with ``reached`` False.
     """
     if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
         raise ParameterError(
@@ -107,28 +127,93 @@ def reach_loudness(
             False,
             "the input is silent (below the -70 LUFS gate): nothing to level",
         )
-    gain_db = target_lufs - source_lufs
+    gain_db = min(target_lufs - source_lufs, max_gain_db)
     note = ""
-    out = audio
-    measured = source_lufs
-    iterations = 0
-    for iterations in range(1, max_iterations + 1):  # noqa: B007  (reported below)
-        if gain_db > max_gain_db:
-            gain_db = max_gain_db
-            note = f"the input needs more than {max_gain_db:g} dB of gain; stopped there"
-        gained = audio * np.float32(10.0 ** (gain_db / 20.0))
-        out = limit(gained, sample_rate=sample_rate, ceiling_dbtp=ceiling_dbtp)
+    for iteration in range(1, max_iterations + 1):
+        out, report = apply_level(
+            audio,
+            sample_rate=sample_rate,
+            gain_db=gain_db,
+            ceiling_dbtp=ceiling_dbtp,
+            release_ms=release_ms,
+        )
         measured = integrated_loudness(out, sample_rate)
         error_lu = target_lufs - measured
-        if abs(error_lu) <= tolerance_lu or note:
+        if abs(error_lu) <= tolerance_lu or iteration == max_iterations:
             break
-        gain_db += error_lu
+        excess_db = report.max_gain_reduction_db - max_limiting_db
+        if excess_db > 0:
+            # Too much limiting already: back off by the excess and stop there.
+            gain_db -= excess_db
+            note = (
+                f"reaching {target_lufs:g} LUFS would need more than {max_limiting_db:g} dB of"
+                f" limiting under a {ceiling_dbtp:g} dBTP ceiling; stopped short rather than"
+                " crush the dynamics"
+            )
+        elif error_lu > 0 and gain_db >= max_gain_db:
+            note = f"the input needs more than {max_gain_db:g} dB of gain; stopped there"
+            break
+        else:
+            gain_db = min(gain_db + error_lu, max_gain_db)
+            continue
+        out, report = apply_level(
+            audio,
+            sample_rate=sample_rate,
+            gain_db=gain_db,
+            ceiling_dbtp=ceiling_dbtp,
+            release_ms=release_ms,
+        )
+        measured = integrated_loudness(out, sample_rate)
+        break
     reached = abs(target_lufs - measured) <= tolerance_lu
     if not reached and not note:
-        note = (
-            f"reached {measured:.2f} LUFS, not {target_lufs:.2f}: the limiter cannot add more "
-            f"loudness under a {ceiling_dbtp:g} dBTP ceiling without crushing the dynamics"
-        )
+        note = f"reached {measured:.2f} LUFS, not {target_lufs:.2f}, in {iteration} passes"
     return LevelResult(
-        out, gain_db, measured, true_peak_dbtp(out, sample_rate), iterations, reached, note
+        out,
+        gain_db,
+        measured,
+        true_peak_dbtp(out, sample_rate),
+        iteration,
+        reached,
+        note,
+        report,
+    )
+
+
+def apply_level(
+    samples: np.ndarray,
+    *,
+    sample_rate: int,
+    gain_db: float,
+    ceiling_dbtp: float,
+    release_ms: float = LIMITER_RELEASE_MS,
+) -> tuple[np.ndarray, LimiterReport]:
+    """Gain then true-peak limit: the last stage of every master, shared by plan and render.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames)]
+        Audio before the gain.
+    sample_rate : int
+        Sample rate in Hz.
+    gain_db : float
+        Gain before the limiter, dB.
+    ceiling_dbtp : float
+        Limiter ceiling, dBTP.
+    release_ms : float
+        Limiter release, ms.
+
+    Returns
+    -------
+    out : np.ndarray [shape=(channels, frames), dtype=float32]
+    report : LimiterReport
+    """
+    gained = np.asarray(samples, dtype=np.float32) * np.float32(10.0 ** (gain_db / 20.0))
+    return limit(
+        gained,
+        sample_rate=sample_rate,
+        ceiling_dbtp=ceiling_dbtp,
+        lookahead_ms=LIMITER_LOOKAHEAD_MS,
+        release_ms=release_ms,
+        return_gain=True,
     )
