@@ -21,7 +21,7 @@ short there is nothing there to lift, and boosting it would only raise noise). T
 profile's own curve (60 % of it, like the gap) is then added: the limits restrain how hard
 a badly balanced track is pulled toward neutral, while the profile's character stays
 audible whatever the input. Corrections are smoothed across bands, held through quiet
-windows, smoothed over time (Gaussian, σ = 1.5 s) and scaled by ``intensity / 100`` (and
+windows, smoothed over time (Gaussian, σ = 2 s) and scaled by ``intensity / 100`` (and
 ``strength`` when matching a reference curve).
 
 Rendering
@@ -34,7 +34,7 @@ Per block of ~0.19 s, a minimum-phase FIR with the interpolated gain curve
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,7 +64,7 @@ CORRECTION_FRACTION = 0.6
 
 _WINDOW_S = 3.0
 _HOP_S = 1.0
-_TIME_SIGMA_HOPS = 1.5
+_TIME_SIGMA_HOPS = 2.0
 # Band smoothing kernel (centre, each neighbour): stops a correction from alternating
 # between adjacent octaves, which would sound like a comb rather than a tilt.
 _BAND_SMOOTH = (0.6, 0.2)
@@ -118,7 +118,7 @@ class TonalPlan:
     intensity: float
     preroll_frames: int
     strength: float = 1.0
-    sample_rate: float = field(default=0.0)
+    sample_rate: float = 0.0
 
     @property
     def is_identity(self) -> bool:
@@ -183,14 +183,20 @@ def _check_audio(samples: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _check_rate(sample_rate: float) -> float:
-    rate = float(sample_rate)
+    try:
+        rate = float(sample_rate)
+    except (TypeError, ValueError):
+        raise ParameterError(f"sample_rate must be a number of Hz; got {sample_rate!r}") from None
     if not math.isfinite(rate) or rate < 1000.0:
         raise ParameterError(f"sample_rate must be at least 1000 Hz; got {sample_rate!r}")
     return rate
 
 
 def _check_unit(name: str, value: float, high: float) -> float:
-    out = float(value)
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number from 0 to {high:g}; got {value!r}") from None
     if not math.isfinite(out) or not 0.0 <= out <= high:
         raise ParameterError(f"{name} must be from 0 to {high:g}; got {value!r}")
     return out
