@@ -1,0 +1,573 @@
+"""Gentle multiband dynamics: three bands, each held by its own stereo-linked compressor.
+
+The track is split by an all-pass-compensated Linkwitz-Riley (LR4) crossover at
+:data:`CROSSOVER_HZ`, each band's gain is reduced by a feed-forward compressor
+(stereo-linked: one gain for both channels, so the image does not move) and the bands are
+summed back. With every ratio 1 the sum is the input through the crossover's all-pass: flat
+magnitude, a phase shift around the crossovers, no latency (the excerpt contract needs a
+causal stage, which rules out a linear-phase split without post-roll).
+
+Thresholds come from the track itself: :func:`plan_multiband` runs each band's detector over
+the whole track and puts the threshold a few dB under the band's loud-passage level (the
+95th percentile of its detector level, silence excluded), so that the compressor only
+touches the loudest moments of each band. ``character`` sets how firmly: "tight" (ratio
+2.8, threshold 4 dB under), "balanced" (2.0, 2.5 dB under) or "wide" (1.3, 1 dB under:
+almost nothing). On the real recordings in the shared data that is 0.1-1.4 dB of mean gain
+reduction per band ("balanced": 0.15-0.7 dB) with short peaks of a few dB.
+
+Each band then gets a fixed make-up gain that restores its long-term energy over the whole
+track (computed in the plan by running the detector and gain computer over the track): the
+loud moments of a band are held down relative to its quiet ones, but the track's long-term
+tonal balance, which the tonal stage sets on purpose, is kept.
+
+Detector, gain and excerpts
+---------------------------
+Each band's level is an RMS over a band-specific window (20 / 10 / 5 ms), measured on a grid
+of ~1 ms blocks anchored at absolute frame 0 (hence ``start_frame``); block ``j`` is driven
+by the blocks before it, so the stage is causal. The gain computer and attack/release
+smoother are those of :func:`soundry.dsp.dynamics.compress` (the same kernel, soft knee, no
+hold), stepped once per block, and each band's gain is interpolated linearly across the
+block. The only recursive states are the crossover filters and the smoother; two renders
+that start from different states converge at least as fast as the release pole, so
+:attr:`MultibandPlan.preroll_frames` allows 12 release time constants (a 10 dB disagreement
+falls under 1e-5 of full scale), the detector window and the filters' settling: an excerpt
+rendered from that far back matches the full render.
+
+Cost: the split and the recombination are one fused numba pass each (seven biquads per
+channel in float64, no band stored): about 0.27 s + 0.27 s for 3 minutes of stereo at
+44.1 kHz on the 2-core test machine; the plan is one measuring pass (about 0.27 s).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, overload
+
+import numba
+import numpy as np
+
+from soundry.dsp._dynamics_common import compress_row
+from soundry.dsp.crossover import crossover_allpass
+from soundry.dsp.filters import cascade, highpass
+from soundry.engine.mastering.image import (
+    as_audio,
+    check_sample_rate,
+    check_start_frame,
+    settle_frames,
+    usable_edges,
+)
+from soundry.errors import ParameterError
+
+__all__ = [
+    "BAND_NAMES",
+    "CHARACTERS",
+    "CROSSOVER_HZ",
+    "BandCompressor",
+    "Character",
+    "MultibandPlan",
+    "apply_multiband",
+    "plan_multiband",
+]
+
+Character = Literal["tight", "balanced", "wide"]
+
+BAND_NAMES = ("low", "mid", "high")
+"""Band names, lowest first: the keys of the gain-reduction statistics."""
+
+CROSSOVER_HZ = (200.0, 3000.0)
+"""Crossovers in Hz: kick and bass / body, voice and instruments / presence, cymbals, air."""
+
+CHARACTERS: dict[str, tuple[float, float]] = {
+    "tight": (2.8, 4.0),
+    "balanced": (2.0, 2.5),
+    "wide": (1.3, 1.0),
+}
+"""Per character: (ratio, dB of threshold under the band's loud-passage level)."""
+
+# Per band: attack ms, release ms, RMS window ms. Slower in the bass, whose cycles are long
+# (a fast gain would modulate the waveform itself); fast in the top, where transients live.
+_TIMING = ((30.0, 160.0, 20.0), (15.0, 120.0, 10.0), (5.0, 80.0, 5.0))
+_KNEE_DB = 6.0
+_LOUD_PERCENTILE = 95.0
+# Level analysis: frames ignored as silence are more than this under the band's loudest.
+_GATE_BELOW_MAX_DB = 40.0
+_ABSOLUTE_GATE_DB = -80.0
+_THRESHOLD_RANGE_DB = (-60.0, 0.0)
+# A band whose loud level is this far under the loudest band's is not compressed.
+_NEGLIGIBLE_DB = 30.0
+_MAX_MAKEUP_DB = 3.0
+_BLOCK_S = 0.001
+_CONVERGE_TIME_CONSTANTS = 12.0
+_FLOOR_POWER = 1e-24
+
+
+@dataclass(frozen=True)
+class BandCompressor:
+    """The compressor settings of one band.
+
+    Attributes
+    ----------
+    name : str
+        "low", "mid" or "high".
+    threshold_db : float
+        Threshold of the band's RMS level, dBFS.
+    ratio : float
+        Compression ratio (1 = off).
+    attack_ms, release_ms : float
+        One-pole time constants of the gain reduction.
+    knee_db : float
+        Soft-knee width.
+    rms_window_ms : float
+        Length of the RMS detector window.
+    loud_level_db : float or None
+        The band's measured loud-passage level (95th percentile of its detector level),
+        dBFS; the threshold sits under it. None for a silent band (ratio 1).
+    makeup_db : float
+        Fixed gain of the band after compression, dB: what the compressor takes from the
+        band's long-term energy over the whole track, given back, so that the stage
+        controls dynamics without changing the tonal balance the tonal stage set.
+    """
+
+    name: str
+    threshold_db: float
+    ratio: float
+    attack_ms: float
+    release_ms: float
+    knee_db: float
+    rms_window_ms: float
+    loud_level_db: float | None
+    makeup_db: float = 0.0
+
+
+@dataclass(frozen=True)
+class MultibandPlan:
+    """Multiband dynamics settings for one track.
+
+    Attributes
+    ----------
+    enabled : bool
+        False: the stage passes audio through unchanged.
+    character : str
+        "tight", "balanced" or "wide".
+    sample_rate : int
+        Rate in Hz the plan was made for.
+    crossover_hz : tuple of float
+        Crossovers in use.
+    bands : tuple of BandCompressor
+        One per band, lowest first (``len(crossover_hz) + 1``).
+    preroll_frames : int
+        Frames of audio before an excerpt needed for it to match the full render.
+    """
+
+    enabled: bool
+    character: str
+    sample_rate: int
+    crossover_hz: tuple[float, ...]
+    bands: tuple[BandCompressor, ...]
+    preroll_frames: int
+
+    @property
+    def is_identity(self) -> bool:
+        """True when applying the plan returns the input unchanged."""
+        return not self.enabled or all(b.ratio == 1.0 and b.makeup_db == 0.0 for b in self.bands)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able settings for the mastering report."""
+        return {
+            "enabled": self.enabled,
+            "character": self.character,
+            "crossover_hz": list(self.crossover_hz),
+            "bands": [
+                {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(b).items()}
+                for b in self.bands
+            ],
+            "preroll_frames": self.preroll_frames,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Crossover and detector: one fused pass over the audio
+
+
+def _lr4_highpass(freq_hz: float, rate: int) -> np.ndarray:
+    half = highpass(freq_hz, rate, slope_db_per_octave=12)
+    return cascade(half, half)
+
+
+def _coefficients(edges: tuple[float, ...], rate: int) -> np.ndarray:
+    """Biquad coefficients ``(b0, b1, b2, a1, a2)``, three rows per edge: the two halves of
+    its LR4 high-pass, then its LR4 all-pass. Shape (6, 5)."""
+    if len(edges) != 2:
+        raise ParameterError(f"the multiband kernel needs two crossovers; got {edges!r}")
+    rows: list[np.ndarray] = []
+    for f in edges:
+        rows.extend(_lr4_highpass(f, rate)[:, [0, 1, 2, 4, 5]])
+        rows.append(crossover_allpass(f, rate, order=4)[0, [0, 1, 2, 4, 5]])
+    return np.ascontiguousarray(np.array(rows, dtype=np.float64).reshape(-1, 5))
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _biquad(
+    c: tuple[float, float, float, float, float], x: float, s0: float, s1: float
+) -> tuple[float, float, float]:
+    """One transposed direct-form II step: ``(y, s0', s1')``. Scalars, so that the states
+    live in registers (state arrays cost a store-to-load round trip per section)."""
+    y = c[0] * x + s0
+    return y, c[1] * x - c[3] * y + s1, c[2] * x - c[4] * y
+
+
+@numba.njit(cache=True, nogil=True)
+def _crossover_pass(
+    x: np.ndarray,
+    coef: np.ndarray,
+    offset: int,
+    block: int,
+    gains: np.ndarray,
+    apply: bool,
+    out: np.ndarray,
+    powers: np.ndarray,
+) -> None:
+    """Split ``x`` into three bands sample by sample and either measure or recombine them.
+
+    The bands are those of :func:`soundry.dsp.crossover.split_bands` (LR4, all-pass
+    compensated) with fewer sections: at each edge the low-pass is the edge's all-pass minus
+    its high-pass (LP + HP = AP for a Linkwitz-Riley pair), the upper bands share the first
+    high-pass, and the low band takes the second edge's all-pass. Seven biquads per channel
+    in float64; no band is stored.
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(channels, frames), dtype=float32]
+    coef : np.ndarray [shape=(6, 5)]
+        From :func:`_coefficients`.
+    offset : int
+        Position of ``x[:, 0]`` within its ~1 ms block of the absolute block grid.
+    block : int
+        Block length in frames.
+    gains : np.ndarray [shape=(3, n_blocks + 1), dtype=float64]
+        ``apply`` only: linear gain of each band at the start of each block (the last
+        column: the end of the last block); linear in between.
+    apply : bool
+        True: write the gain-weighted sum of the bands to ``out``. False: accumulate each
+        band's energy per channel and block into ``powers``.
+    out : np.ndarray [shape=(channels, frames), dtype=float32]
+    powers : np.ndarray [shape=(3, channels, n_blocks), dtype=float64]
+    """
+    channels, frames = x.shape
+    inv_block = 1.0 / block
+    hp1a = (coef[0, 0], coef[0, 1], coef[0, 2], coef[0, 3], coef[0, 4])
+    hp1b = (coef[1, 0], coef[1, 1], coef[1, 2], coef[1, 3], coef[1, 4])
+    ap1 = (coef[2, 0], coef[2, 1], coef[2, 2], coef[2, 3], coef[2, 4])
+    hp2a = (coef[3, 0], coef[3, 1], coef[3, 2], coef[3, 3], coef[3, 4])
+    hp2b = (coef[4, 0], coef[4, 1], coef[4, 2], coef[4, 3], coef[4, 4])
+    ap2 = (coef[5, 0], coef[5, 1], coef[5, 2], coef[5, 3], coef[5, 4])
+    for c in range(channels):
+        h1a0 = h1a1 = h1b0 = h1b1 = a10 = a11 = low0 = low1 = 0.0
+        h2a0 = h2a1 = h2b0 = h2b1 = a20 = a21 = 0.0
+        j = 0
+        i = offset
+        for n in range(frames):
+            u = float(x[c, n])
+            high1, h1a0, h1a1 = _biquad(hp1a, u, h1a0, h1a1)
+            high1, h1b0, h1b1 = _biquad(hp1b, high1, h1b0, h1b1)
+            low, a10, a11 = _biquad(ap1, u, a10, a11)
+            low, low0, low1 = _biquad(ap2, low - high1, low0, low1)
+            high, h2a0, h2a1 = _biquad(hp2a, high1, h2a0, h2a1)
+            high, h2b0, h2b1 = _biquad(hp2b, high, h2b0, h2b1)
+            mid, a20, a21 = _biquad(ap2, high1, a20, a21)
+            mid -= high
+            if apply:
+                frac = (i + 1) * inv_block
+                g = gains[0, j]
+                acc = low * (g + (gains[0, j + 1] - g) * frac)
+                g = gains[1, j]
+                acc += mid * (g + (gains[1, j + 1] - g) * frac)
+                g = gains[2, j]
+                acc += high * (g + (gains[2, j + 1] - g) * frac)
+                out[c, n] = acc
+            else:
+                powers[0, c, j] += low * low
+                powers[1, c, j] += mid * mid
+                powers[2, c, j] += high * high
+            i += 1
+            if i == block:
+                i = 0
+                j += 1
+
+
+def _block_frames(rate: int) -> int:
+    return max(1, round(_BLOCK_S * rate))
+
+
+def _window_blocks(window_ms: float, rate: int) -> int:
+    return max(1, round(window_ms / 1000.0 * rate / _block_frames(rate)))
+
+
+def _block_grid(frames: int, start_frame: int, rate: int) -> tuple[int, int, int]:
+    """``(block, offset, n_blocks)`` of the absolute block grid over an excerpt."""
+    block = _block_frames(rate)
+    offset = start_frame % block
+    return block, offset, -(-(offset + frames) // block)
+
+
+def _band_block_powers(
+    audio: np.ndarray, rate: int, edges: tuple[float, ...], start_frame: int
+) -> np.ndarray:
+    """Mean square of each band per block, on the louder channel (stereo link): the
+    detector's input. Frames before the excerpt count as silence.
+
+    Returns
+    -------
+    power : np.ndarray [shape=(bands, n_blocks), dtype=float64]
+    """
+    block, offset, n_blocks = _block_grid(audio.shape[1], start_frame, rate)
+    powers = np.zeros((len(edges) + 1, audio.shape[0], n_blocks))
+    _crossover_pass(
+        audio,
+        _coefficients(edges, rate),
+        offset,
+        block,
+        np.zeros((1, 1)),
+        False,
+        np.zeros((1, 1), np.float32),
+        powers,
+    )
+    return powers.max(axis=1) / block
+
+
+def _detector_db(power: np.ndarray, window_ms: float, rate: int) -> np.ndarray:
+    """RMS level (dBFS) driving each block: the mean of the band's power over the window of
+    blocks before it (causal), as float32 for the compressor kernel."""
+    k = _window_blocks(window_ms, rate)
+    smoothed = np.convolve(power, np.full(k, 1.0 / k))[: power.size]
+    previous = np.concatenate([[0.0], smoothed[:-1]])
+    return (10.0 * np.log10(np.maximum(previous, _FLOOR_POWER))).astype(np.float32)
+
+
+def _pole(time_ms: float, step_rate: float) -> float:
+    """One-pole coefficient covering 1 - 1/e of a step in ``time_ms`` at ``step_rate`` Hz."""
+    return math.exp(-1000.0 / (time_ms * step_rate)) if time_ms > 0 else 0.0
+
+
+def _reduction_db(settings: BandCompressor, power: np.ndarray, rate: int) -> np.ndarray:
+    """Smoothed gain reduction (dB, >= 0) of one band at the end of each block.
+
+    The gain computer and attack/release smoother of :func:`soundry.dsp.dynamics.compress`
+    (the same kernel, soft knee, no hold), stepped once per block: the detector only changes
+    there, and the gain is interpolated linearly across each block when rendering.
+    """
+    if settings.ratio == 1.0:
+        return np.zeros(power.size, dtype=np.float32)
+    block_rate = rate / _block_frames(rate)
+    return np.asarray(
+        compress_row(
+            _detector_db(power, settings.rms_window_ms, rate),
+            settings.threshold_db,
+            1.0 - 1.0 / settings.ratio,
+            settings.knee_db,
+            0,
+            _pole(settings.attack_ms, block_rate),
+            _pole(settings.release_ms, block_rate),
+        )
+    )
+
+
+def _makeup_db(settings: BandCompressor, power: np.ndarray, rate: int) -> float:
+    """Gain (dB, 0 to :data:`_MAX_MAKEUP_DB`) that restores the band's long-term energy."""
+    reduction = _reduction_db(settings, power, rate).astype(np.float64)
+    kept = float(np.sum(power * 10.0 ** (-reduction / 10.0)))
+    total = float(np.sum(power))
+    if kept <= 0.0 or total <= 0.0:
+        return 0.0
+    return round(min(max(10.0 * math.log10(total / kept), 0.0), _MAX_MAKEUP_DB), 3)
+
+
+def _preroll(edges: tuple[float, ...], bands: Sequence[BandCompressor], rate: int) -> int:
+    slowest = max(b.release_ms for b in bands)
+    window = max(_window_blocks(b.rms_window_ms, rate) for b in bands) + 2
+    smoother = math.ceil(_CONVERGE_TIME_CONSTANTS * slowest / 1000.0 * rate)
+    filters = [_lr4_highpass(e, rate) for e in edges]
+    filters += [crossover_allpass(e, rate, order=4) for e in edges]
+    settle = settle_frames(filters, rate) if edges else 0
+    return settle + window * _block_frames(rate) + smoother
+
+
+def _loud_level_db(levels_db: np.ndarray) -> float | None:
+    if levels_db.size == 0:
+        return None
+    gate = max(_ABSOLUTE_GATE_DB, float(levels_db.max()) - _GATE_BELOW_MAX_DB)
+    active = levels_db[levels_db > gate]
+    if active.size == 0:
+        return None
+    return float(np.percentile(active, _LOUD_PERCENTILE))
+
+
+def plan_multiband(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    character: Character = "balanced",
+    enabled: bool = True,
+) -> MultibandPlan:
+    """Choose each band's compressor from the track's own band levels.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames) or (frames,)]
+        The whole track, float, finite.
+    sample_rate : int
+        Sample rate in Hz.
+    character : {"tight", "balanced", "wide"}
+        How firmly to hold the dynamics (see :data:`CHARACTERS`).
+    enabled : bool
+        False gives a plan that passes audio through unchanged (ratios 1).
+
+    Returns
+    -------
+    MultibandPlan
+        Thresholds a few dB under each band's loud-passage level (clamped to -60..0 dBFS).
+        A silent band, or one whose loud level is more than 30 dB under the loudest band's,
+        gets ratio 1; a disabled plan has every ratio 1 and applies as an identity.
+    """
+    data = as_audio(samples)
+    rate = check_sample_rate(sample_rate)
+    if character not in CHARACTERS:
+        raise ParameterError(f"character must be one of {', '.join(CHARACTERS)}; got {character!r}")
+    ratio, under_db = CHARACTERS[character]
+    edges = usable_edges(CROSSOVER_HZ, rate)
+    audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
+    analyse = enabled and audio.shape[1] > 0
+    powers = _band_block_powers(audio, rate, edges, 0) if analyse else None
+    louds: list[float | None] = [None] * (len(edges) + 1)
+    if powers is not None:
+        louds = [
+            _loud_level_db(_detector_db(powers[k], timing[2], rate))
+            for k, timing in enumerate(_TIMING[: len(edges) + 1])
+        ]
+    loudest = max((v for v in louds if v is not None), default=None)
+    bands = []
+    for name, (attack, release, window), loud in zip(BAND_NAMES, _TIMING, louds, strict=False):
+        # A band far under the others (a trumpet's sub-bass: rumble and noise) is left alone.
+        active = loud is not None and loudest is not None and loud > loudest - _NEGLIGIBLE_DB
+        threshold = _THRESHOLD_RANGE_DB[1] if loud is None else loud - under_db
+        threshold = min(max(threshold, _THRESHOLD_RANGE_DB[0]), _THRESHOLD_RANGE_DB[1])
+        bands.append(
+            BandCompressor(
+                name=name,
+                threshold_db=round(threshold, 2),
+                ratio=ratio if active else 1.0,
+                attack_ms=attack,
+                release_ms=release,
+                knee_db=_KNEE_DB,
+                rms_window_ms=window,
+                loud_level_db=None if loud is None else round(loud, 2),
+            )
+        )
+    if powers is not None:
+        bands = [
+            dataclasses.replace(b, makeup_db=_makeup_db(b, powers[k], rate))
+            for k, b in enumerate(bands)
+        ]
+    identity = all(b.ratio == 1.0 for b in bands)
+    return MultibandPlan(
+        enabled=enabled,
+        character=character,
+        sample_rate=rate,
+        crossover_hz=edges,
+        bands=tuple(bands),
+        preroll_frames=0 if identity else _preroll(edges, bands, rate),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _zero_stats(plan: MultibandPlan) -> dict[str, dict[str, float]]:
+    return {b.name: {"max_gr_db": 0.0, "mean_gr_db": 0.0} for b in plan.bands}
+
+
+@overload
+def apply_multiband(
+    samples: np.ndarray,
+    sample_rate: int,
+    plan: MultibandPlan,
+    *,
+    start_frame: int = ...,
+    return_stats: Literal[False] = ...,
+) -> np.ndarray: ...
+
+
+@overload
+def apply_multiband(
+    samples: np.ndarray,
+    sample_rate: int,
+    plan: MultibandPlan,
+    *,
+    start_frame: int = ...,
+    return_stats: Literal[True],
+) -> tuple[np.ndarray, dict[str, dict[str, float]]]: ...
+
+
+def apply_multiband(
+    samples: np.ndarray,
+    sample_rate: int,
+    plan: MultibandPlan,
+    *,
+    start_frame: int = 0,
+    return_stats: bool = False,
+) -> np.ndarray | tuple[np.ndarray, dict[str, dict[str, float]]]:
+    """Render the multiband plan.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames) or (frames,)]
+        Audio, float, finite: the whole track or an excerpt of it.
+    sample_rate : int
+        Sample rate in Hz; must be the plan's.
+    plan : MultibandPlan
+        From :func:`plan_multiband`.
+    start_frame : int
+        Absolute frame of the track at which ``samples`` begins (anchors the detector's
+        block grid). Rendered from ``plan.preroll_frames`` before an excerpt, the excerpt
+        matches the full render within 1e-5.
+    return_stats : bool
+        Also return gain-reduction statistics.
+
+    Returns
+    -------
+    out : np.ndarray [same shape as samples, dtype=float32]
+        The input itself (as float32) when the plan is an identity.
+    stats : dict
+        Only with ``return_stats``: band name -> ``{"max_gr_db", "mean_gr_db"}``, the largest
+        and the mean gain reduction (dB, >= 0) over the rendered frames.
+    """
+    data = as_audio(samples)
+    rate = check_sample_rate(sample_rate)
+    start = check_start_frame(start_frame)
+    if rate != plan.sample_rate:
+        raise ParameterError(f"the plan was made for {plan.sample_rate} Hz; got audio at {rate} Hz")
+    if plan.is_identity or data.shape[-1] == 0:
+        out = np.array(data, dtype=np.float32)
+        return (out, _zero_stats(plan)) if return_stats else out
+    audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
+    block, offset, n_blocks = _block_grid(audio.shape[1], start, rate)
+    powers = _band_block_powers(audio, rate, plan.crossover_hz, start)
+    gains = np.ones((len(plan.bands), n_blocks + 1))
+    stats: dict[str, dict[str, float]] = {}
+    for k, settings in enumerate(plan.bands):
+        reduction = _reduction_db(settings, powers[k], rate)
+        gains[k, 1:] = 10.0 ** (-reduction.astype(np.float64) / 20.0)
+        gains[k] *= 10.0 ** (settings.makeup_db / 20.0)
+        stats[settings.name] = {
+            "max_gr_db": round(float(reduction.max(initial=0.0)), 3),
+            "mean_gr_db": round(float(reduction.mean(dtype=np.float64)), 3),
+        }
+    coef = _coefficients(plan.crossover_hz, rate)
+    total = np.empty(audio.shape, dtype=np.float32)
+    _crossover_pass(audio, coef, offset, block, gains, True, total, np.zeros((1, 1, 1)))
+    out = total[0] if data.ndim == 1 else total
+    return (out, stats) if return_stats else out
