@@ -453,3 +453,28 @@ def test_bad_audio_and_mismatched_rate(rng: np.random.Generator) -> None:
         apply_tonal(x, 48_000, plan)
     with pytest.raises(ParameterError, match="start_frame"):
         apply_tonal(x, RATE, plan, start_frame=-1)
+
+
+def test_gain_changes_glide_without_steps() -> None:
+    # A flat gain rising 2 dB per second: every block gets a slightly different filter.
+    # The blocks' inputs cross-fade, so a steady tone's level glides with no step at the
+    # block boundaries, and follows the planned ramp.
+    from scipy.signal import hilbert
+
+    times = np.arange(5.0)
+    plan = TonalPlan(
+        band_centres_hz=TONAL_BAND_CENTRES_HZ,
+        times_s=times,
+        gains_db=np.repeat(2.0 * times[:, None], TONAL_BAND_CENTRES_HZ.size, axis=1),
+        profile=None,
+        intensity=100.0,
+        preroll_frames=4096,
+    )
+    t = np.arange(5 * RATE) / RATE
+    x = (0.25 * np.sin(2 * np.pi * 1000.0 * t)).astype(np.float32)
+    y = apply_tonal(x, RATE, plan)
+    inner = slice(RATE // 2, 9 * RATE // 2)
+    level_db = 20 * np.log10(np.abs(hilbert(y.astype(np.float64)))[inner] / 0.25)
+    planned_db = 2.0 * np.minimum(t[inner], times[-1])  # held after the last instant
+    assert np.max(np.abs(level_db - planned_db)) < 0.35
+    assert np.max(np.abs(np.diff(level_db))) < 0.002  # < 0.002 dB per sample: no steps
