@@ -122,7 +122,7 @@ def test_widths_reach_the_target_when_within_range(rng: np.random.Generator) -> 
 def test_the_low_band_is_never_widened(rng: np.random.Generator) -> None:
     x = mix(rng, -25.0)
     plan = im.plan_image(x, RATE, target={"low": 0.6, "mid": 0.6, "high": 0.6})
-    assert plan.side_gain[0] == 1.0
+    assert plan.side_gain[0] <= 1.0
     assert plan.side_gain[1] == plan.side_gain[2] == im.SIDE_GAIN_RANGE[1]
     before = im.measure_width(x, RATE)
     after = im.measure_width(im.apply_image(x, RATE, plan), RATE)

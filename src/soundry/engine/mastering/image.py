@@ -248,7 +248,7 @@ def spectral_power(rows: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.n
         )[::hop]
         for first in range(0, segments.shape[0], 32):
             spectra = sp_fft.rfft(segments[first : first + 32] * window, axis=-1)
-            power[r] += (np.abs(spectra).astype(np.float64) ** 2).sum(axis=0)
+            power[r] += (spectra.real**2 + spectra.imag**2).sum(axis=0, dtype=np.float64)
     return sp_fft.rfftfreq(nperseg, 1.0 / sample_rate), power
 
 
@@ -350,7 +350,10 @@ def _solve_side_gains(
 
     A band's measured width also sees its neighbours' side near the crossovers, so the gains
     are refined a few times against the widths predicted from the spectra, the side's new
-    spectrum being ``p_side · |Σ g_k H_k|²`` (the mid's magnitude does not change).
+    spectrum being ``p_side · |Σ g_k H_k|²`` (the mid's magnitude does not change). The low
+    band aims at no more than its measured width, so that widening the mids, whose skirt
+    reaches under the crossover, cannot widen the lows either: its gain may go a little
+    under 1 to hold it.
     """
     weights = np.abs(responses) ** 2
     e_mid = weights @ p_mid
@@ -359,20 +362,23 @@ def _solve_side_gains(
     measured = [
         _width_from_energies(float(m), float(s)) for m, s in zip(e_mid, e_side, strict=True)
     ]
+    aims = list(targets)
+    if n_bands > 1:
+        aims[0] = min(aims[0], measured[0])
     gains = np.ones(n_bands)
     free = [
         k
         for k in range(n_bands)
         if e_mid[k] + e_side[k] > _SILENCE_ENERGY
         and e_side[k] > 0.0
-        and not (measured[k] < _MONO_WIDTH and targets[k] > measured[k])
+        and not (measured[k] < _MONO_WIDTH and aims[k] > measured[k])
     ]
     for _ in range(_SOLVER_ITERATIONS):
         side_now = weights @ (p_side * np.abs(gains @ responses) ** 2)
         for k in free:
             if side_now[k] <= 0.0:
                 continue
-            wanted = targets[k] / (1.0 - targets[k]) * e_mid[k] / side_now[k]
+            wanted = aims[k] / (1.0 - aims[k]) * e_mid[k] / side_now[k]
             # The low band is only ever tightened: a wide bass is not mono compatible.
             top = 1.0 if k == 0 else SIDE_GAIN_RANGE[1]
             gains[k] = min(max(gains[k] * math.sqrt(wanted), SIDE_GAIN_RANGE[0]), top)
