@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from soundry.audio import decode
 from soundry.engine.mastering.profiles import (
     NEUTRAL_CURVE_DB,
     PROFILES,
@@ -14,6 +17,7 @@ from soundry.engine.mastering.profiles import (
     TonalProfile,
     profile_for,
 )
+from soundry.engine.mastering.tonal import plan_tonal
 from soundry.errors import ParameterError
 
 TONN_STYLES = {
@@ -65,6 +69,36 @@ def test_neutral_curve_tilt_is_in_the_literature_window() -> None:
     assert -6.0 <= slope <= -3.0
     # The sub octave sits under the bass octave.
     assert NEUTRAL_CURVE_DB[0] < NEUTRAL_CURVE_DB[1]
+
+
+COMMERCIAL = [
+    "Karissa_Hobbs_-_Lets_Go_Fishin.hq.ogg",
+    "Kevin_MacLeod_-_Vibe_Ace.hq.ogg",
+    "admiralbob77_-_Choice_-_Drum-bass.hq.ogg",
+]
+OTHER_RECORDINGS = [
+    "147793__setuniman__sweet-waltz-0i-22mi.hq.ogg",
+    "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime.hq.ogg",
+    "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg",
+    "sorohanro_-_solo-trumpet-06.hq.ogg",
+]
+
+
+def _mean_correction_db(shared_data: Path, name: str) -> float:
+    """Mean over bands of |time-averaged correction| that the balanced profile plans."""
+    audio = decode(shared_data / "music" / "librosa-data" / name)
+    x = audio.samples[:, : 60 * audio.sample_rate]
+    gains = plan_tonal(x, audio.sample_rate, profile=PROFILES["i"]).gains_db
+    return float(np.abs(gains.mean(axis=0)).mean())
+
+
+def test_neutral_curve_fits_commercial_masters(shared_data: Path) -> None:
+    # Calibration: commercially produced tracks need little correction toward neutral,
+    # less than solo, orchestral and home recordings do.
+    commercial = [_mean_correction_db(shared_data, n) for n in COMMERCIAL]
+    other = [_mean_correction_db(shared_data, n) for n in OTHER_RECORDINGS]
+    assert max(commercial) <= 2.5, commercial
+    assert np.mean(commercial) < np.mean(other) - 0.5, (commercial, other)
 
 
 def test_profile_curves_have_their_documented_character() -> None:
