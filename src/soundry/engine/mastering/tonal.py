@@ -26,9 +26,15 @@ windows, smoothed over time (Gaussian, σ = 2 s) and scaled by ``intensity / 100
 
 Rendering
 ---------
-Per block of ~0.19 s, a minimum-phase FIR with the interpolated gain curve
+Per block of ~0.28 s (cross-faded with its neighbours over ~46 ms), a minimum-phase FIR
+with the gain curve interpolated to the block's time
 (:mod:`soundry.engine.mastering._spectral`): causal, no latency, and an excerpt with
-``plan.preroll_frames`` of pre-roll renders exactly like the full track.
+``plan.preroll_frames`` of pre-roll renders exactly like the full track. Measured: plan
+plus render of a 3-minute 44.1 kHz stereo track take about 0.35–0.45 s on two cores.
+
+When matching a reference, ``target_curve_db`` replaces the neutral-plus-profile target and
+the same 60 % partial correction applies; ``strength`` then scales the result, so
+``strength = 0`` is an exact identity.
 """
 
 from __future__ import annotations
