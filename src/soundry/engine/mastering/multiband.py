@@ -50,13 +50,13 @@ import numba
 import numpy as np
 
 from soundry.dsp._dynamics_common import compress_row
-from soundry.dsp.crossover import crossover_allpass
-from soundry.dsp.filters import cascade, highpass
 from soundry.engine.mastering.image import (
     as_audio,
+    biquad,
     check_sample_rate,
     check_start_frame,
-    settle_frames,
+    crossover_settle_frames,
+    lr4_coefficients,
     usable_edges,
 )
 from soundry.errors import ParameterError
@@ -192,33 +192,6 @@ class MultibandPlan:
 # Crossover and detector: one fused pass over the audio
 
 
-def _lr4_highpass(freq_hz: float, rate: int) -> np.ndarray:
-    half = highpass(freq_hz, rate, slope_db_per_octave=12)
-    return cascade(half, half)
-
-
-def _coefficients(edges: tuple[float, ...], rate: int) -> np.ndarray:
-    """Biquad coefficients ``(b0, b1, b2, a1, a2)``, three rows per edge: the two halves of
-    its LR4 high-pass, then its LR4 all-pass. Shape (6, 5)."""
-    if len(edges) != 2:
-        raise ParameterError(f"the multiband kernel needs two crossovers; got {edges!r}")
-    rows: list[np.ndarray] = []
-    for f in edges:
-        rows.extend(_lr4_highpass(f, rate)[:, [0, 1, 2, 4, 5]])
-        rows.append(crossover_allpass(f, rate, order=4)[0, [0, 1, 2, 4, 5]])
-    return np.ascontiguousarray(np.array(rows, dtype=np.float64).reshape(-1, 5))
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _biquad(
-    c: tuple[float, float, float, float, float], x: float, s0: float, s1: float
-) -> tuple[float, float, float]:
-    """One transposed direct-form II step: ``(y, s0', s1')``. Scalars, so that the states
-    live in registers (state arrays cost a store-to-load round trip per section)."""
-    y = c[0] * x + s0
-    return y, c[1] * x - c[3] * y + s1, c[2] * x - c[4] * y
-
-
 @numba.njit(cache=True, nogil=True)
 def _crossover_pass(
     x: np.ndarray,
@@ -242,7 +215,7 @@ def _crossover_pass(
     ----------
     x : np.ndarray [shape=(channels, frames), dtype=float32]
     coef : np.ndarray [shape=(6, 5)]
-        From :func:`_coefficients`.
+        From :func:`~soundry.engine.mastering.image.lr4_coefficients`.
     offset : int
         Position of ``x[:, 0]`` within its ~1 ms block of the absolute block grid.
     block : int
@@ -271,13 +244,13 @@ def _crossover_pass(
         i = offset
         for n in range(frames):
             u = float(x[c, n])
-            high1, h1a0, h1a1 = _biquad(hp1a, u, h1a0, h1a1)
-            high1, h1b0, h1b1 = _biquad(hp1b, high1, h1b0, h1b1)
-            low, a10, a11 = _biquad(ap1, u, a10, a11)
-            low, low0, low1 = _biquad(ap2, low - high1, low0, low1)
-            high, h2a0, h2a1 = _biquad(hp2a, high1, h2a0, h2a1)
-            high, h2b0, h2b1 = _biquad(hp2b, high, h2b0, h2b1)
-            mid, a20, a21 = _biquad(ap2, high1, a20, a21)
+            high1, h1a0, h1a1 = biquad(hp1a, u, h1a0, h1a1)
+            high1, h1b0, h1b1 = biquad(hp1b, high1, h1b0, h1b1)
+            low, a10, a11 = biquad(ap1, u, a10, a11)
+            low, low0, low1 = biquad(ap2, low - high1, low0, low1)
+            high, h2a0, h2a1 = biquad(hp2a, high1, h2a0, h2a1)
+            high, h2b0, h2b1 = biquad(hp2b, high, h2b0, h2b1)
+            mid, a20, a21 = biquad(ap2, high1, a20, a21)
             mid -= high
             if apply:
                 frac = (i + 1) * inv_block
@@ -327,7 +300,7 @@ def _band_block_powers(
     powers = np.zeros((len(edges) + 1, audio.shape[0], n_blocks))
     _crossover_pass(
         audio,
-        _coefficients(edges, rate),
+        lr4_coefficients(edges, rate),
         offset,
         block,
         np.zeros((1, 1)),
@@ -389,9 +362,7 @@ def _preroll(edges: tuple[float, ...], bands: Sequence[BandCompressor], rate: in
     slowest = max(b.release_ms for b in bands)
     window = max(_window_blocks(b.rms_window_ms, rate) for b in bands) + 2
     smoother = math.ceil(_CONVERGE_TIME_CONSTANTS * slowest / 1000.0 * rate)
-    filters = [_lr4_highpass(e, rate) for e in edges]
-    filters += [crossover_allpass(e, rate, order=4) for e in edges]
-    settle = settle_frames(filters, rate) if edges else 0
+    settle = crossover_settle_frames(edges, rate)
     return settle + window * _block_frames(rate) + smoother
 
 
@@ -566,7 +537,7 @@ def apply_multiband(
             "max_gr_db": round(float(reduction.max(initial=0.0)), 3),
             "mean_gr_db": round(float(reduction.mean(dtype=np.float64)), 3),
         }
-    coef = _coefficients(plan.crossover_hz, rate)
+    coef = lr4_coefficients(plan.crossover_hz, rate)
     total = np.empty(audio.shape, dtype=np.float32)
     _crossover_pass(audio, coef, offset, block, gains, True, total, np.zeros((1, 1, 1)))
     out = total[0] if data.ndim == 1 else total
