@@ -256,7 +256,7 @@ def _frame_band_powers(data: np.ndarray, rate: float) -> tuple[np.ndarray, np.nd
         framed = chunk[:, :span].reshape(channels, last - first, frame)
         framed *= window
         spectra = sp_fft.rfft(framed, axis=-1, workers=_FFT_WORKERS)
-        power = np.abs(spectra) ** 2
+        power = spectra.real**2 + spectra.imag**2
         power = power.sum(axis=0) if channels > 1 else power[0]
         mean_square[first:last] = power.sum(axis=1, dtype=np.float64) * scale
         powers[first:last] = (power @ members).astype(np.float64) * scale
@@ -292,7 +292,7 @@ def _robust_offset(diff: np.ndarray, weights: np.ndarray) -> np.ndarray:
     A band with next to no energy (a solo trumpet's sub octave) would otherwise drag a
     plain mean by tens of dB and turn every other band's correction into a boost.
     """
-    median = np.median(diff, axis=-1, keepdims=True)
+    median = np.median(diff[:, weights > 0], axis=-1, keepdims=True)
     clipped = np.clip(diff, median - _ROBUST_CLIP_DB, median + _ROBUST_CLIP_DB)
     out: np.ndarray = (clipped * weights).sum(axis=-1, keepdims=True) / weights.sum()
     return out
