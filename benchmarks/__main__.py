@@ -18,7 +18,7 @@ from benchmarks.harness import Context, Measurement, median_time_s
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def run(selected: list[str], repeats: int) -> list[Measurement]:
+def run(selected: list[str], repeats: int, notes: list[str]) -> list[Measurement]:
     ctx = Context(repeats=repeats)
     modules = sorted(Path(__file__).parent.glob("bench_*.py"))
     measurements = []
@@ -30,12 +30,12 @@ def run(selected: list[str], repeats: int) -> list[Measurement]:
             module = importlib.import_module(f"benchmarks.{path.stem}")
             for workload in module.workloads(ctx):
                 ours_s, ours_result = median_time_s(workload.ours, repeats)
-                peer_s = None
-                agreement = ""
+                peer_s, peer_result = None, None
                 if workload.peer is not None:
                     peer_s, peer_result = median_time_s(workload.peer, repeats)
-                    if workload.check is not None:
-                        agreement = workload.check(ours_result, peer_result)
+                agreement = (
+                    "" if workload.check is None else workload.check(ours_result, peer_result)
+                )
                 m = Measurement(
                     workload.name, ours_s, peer_s, workload.peer_name, ctx.floor_s, agreement
                 )
@@ -45,6 +45,7 @@ def run(selected: list[str], repeats: int) -> list[Measurement]:
                     m.verdicts.append(f"under the {workload.min_speedup:g}x target")
                 measurements.append(m)
         print(f"track: {ctx.track_source}")
+        notes.extend(ctx.notes)
     finally:
         ctx.close()
     return measurements
@@ -83,8 +84,11 @@ def main() -> int:
     parser.add_argument("topics", nargs="*", help="only these bench_<topic>.py modules")
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    measurements = run(args.topics, args.repeats)
+    notes: list[str] = []
+    measurements = run(args.topics, args.repeats, notes)
     report(measurements)
+    for note in notes:
+        print(note)
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(
@@ -93,6 +97,7 @@ def main() -> int:
                 "python": sys.version.split()[0],
                 "machine": platform.platform(),
                 "results": [m.__dict__ | {"speedup": m.speedup} for m in measurements],
+                "notes": notes,
             },
             indent=2,
         )

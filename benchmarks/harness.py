@@ -80,6 +80,7 @@ class Context:
         self.repeats = repeats
         self._tmp = tempfile.TemporaryDirectory(prefix="soundry-bench-")
         self.tmp_dir = Path(self._tmp.name)
+        self.notes: list[str] = []  # lines printed under the table (e.g. memory figures)
 
     @cached_property
     def track_source(self) -> str:

@@ -21,12 +21,14 @@ def _modules() -> list[str]:
 
 
 def test_top_level_all_matches_public_names() -> None:
-    public = sorted(
+    public = {
         name
         for name, value in vars(soundry).items()
         if not name.startswith("_") and not isinstance(value, type(soundry))
-    )
-    assert sorted(soundry.__all__) == sorted([*public, "__version__"])
+    }
+    assert public <= set(soundry.__all__)
+    for name in soundry.__all__:  # lazy names resolve on first use
+        assert getattr(soundry, name) is not None
 
 
 @pytest.mark.parametrize("name", _modules())

@@ -1,4 +1,12 @@
-"""Soundry: a self-hosted audio production engine."""
+"""Soundry: a self-hosted audio production engine.
+
+The engine's entry points (``soundry.master`` and friends) load on first use, so that
+``import soundry`` and ``soundry --help`` stay fast.
+"""
+
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from soundry.audio.buffer import AudioBuffer, SourceFormat
 from soundry.errors import (
@@ -9,15 +17,45 @@ from soundry.errors import (
     UnsupportedFormatError,
 )
 
+if _TYPE_CHECKING:
+    from soundry.engine.mastering import (
+        MasterReport,
+        MasterSettings,
+        master,
+        master_album,
+        master_previews,
+    )
+
 __version__ = "0.1.0"
+
+_LAZY = {
+    "MasterReport": "soundry.engine.mastering",
+    "MasterSettings": "soundry.engine.mastering",
+    "master": "soundry.engine.mastering",
+    "master_album": "soundry.engine.mastering",
+    "master_previews": "soundry.engine.mastering",
+}
 
 __all__ = [
     "AudioBuffer",
     "DecodeError",
     "EncodeError",
+    "MasterReport",
+    "MasterSettings",
     "ParameterError",
     "SoundryError",
     "SourceFormat",
     "UnsupportedFormatError",
     "__version__",
+    "master",
+    "master_album",
+    "master_previews",
 ]
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'soundry' has no attribute {name!r}")

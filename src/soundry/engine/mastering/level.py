@@ -73,7 +73,8 @@ def reach_loudness(
     ceiling_dbtp: float = -1.0,
     tolerance_lu: float = 0.05,
     max_gain_db: float = 30.0,
-    max_limiting_db: float = 10.0,
+    max_peak_limiting_db: float = 15.0,
+    max_mean_limiting_db: float = 4.0,
     max_iterations: int = 6,
     release_ms: float = LIMITER_RELEASE_MS,
 ) -> LevelResult:
@@ -94,9 +95,11 @@ def reach_loudness(
     max_gain_db : float
         The most gain the loop may apply; quiet material needing more is left short and the
         result says so rather than raising noise by tens of dB.
-    max_limiting_db : float
-        The most gain reduction the limiter may apply at any instant. A target that needs
-        more would crush the dynamics: the loop stops at this much limiting and says so.
+    max_peak_limiting_db, max_mean_limiting_db : float
+        The most gain reduction the limiter may apply at any instant, and on average over
+        the track. Shaving a few transients by 10 dB is normal for a loud master; holding
+        the whole track 4 dB down is crushing it. A target that needs more stops there and
+        the result says so.
     max_iterations : int
         Limiter passes at most.
     release_ms : float
@@ -129,6 +132,7 @@ def reach_loudness(
         )
     gain_db = min(target_lufs - source_lufs, max_gain_db)
     note = ""
+    previous: tuple[float, float] | None = None  # (gain_db, measured LUFS) of the last pass
     for iteration in range(1, max_iterations + 1):
         out, report = apply_level(
             audio,
@@ -141,20 +145,31 @@ def reach_loudness(
         error_lu = target_lufs - measured
         if abs(error_lu) <= tolerance_lu or iteration == max_iterations:
             break
-        excess_db = report.max_gain_reduction_db - max_limiting_db
+        excess_db = max(
+            report.max_gain_reduction_db - max_peak_limiting_db,
+            report.mean_gain_reduction_db - max_mean_limiting_db,
+        )
         if excess_db > 0:
             # Too much limiting already: back off by the excess and stop there.
             gain_db -= excess_db
             note = (
-                f"reaching {target_lufs:g} LUFS would need more than {max_limiting_db:g} dB of"
-                f" limiting under a {ceiling_dbtp:g} dBTP ceiling; stopped short rather than"
+                f"reaching {target_lufs:g} LUFS would need more limiting than"
+                f" {max_peak_limiting_db:g} dB at peaks or {max_mean_limiting_db:g} dB on"
+                f" average under a {ceiling_dbtp:g} dBTP ceiling; stopped short rather than"
                 " crush the dynamics"
             )
         elif error_lu > 0 and gain_db >= max_gain_db:
             note = f"the input needs more than {max_gain_db:g} dB of gain; stopped there"
             break
         else:
-            gain_db = min(gain_db + error_lu, max_gain_db)
+            # Under heavy limiting a dB of gain adds less than a LU: step by the secant
+            # slope of the last two passes (bounded, so one odd pass cannot run away).
+            slope = 1.0
+            if previous is not None and abs(gain_db - previous[0]) > 1e-3:
+                slope = (measured - previous[1]) / (gain_db - previous[0])
+                slope = min(max(slope, 0.25), 1.0)
+            previous = (gain_db, measured)
+            gain_db = min(gain_db + error_lu / slope, max_gain_db)
             continue
         out, report = apply_level(
             audio,

@@ -1,0 +1,128 @@
+"""Mastering against Matchering 2.0.6 (GPL, a peer only) on the 3-minute track.
+
+Matchering needs a reference track; both runs get the same one, and ours is asked to match
+it too (reference mastering), so the work is alike. Also measured: loudness accuracy at
+-16/-14/-10 LUFS, five 30 s previews, and peak memory of one full master in a fresh process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from benchmarks.harness import SHARED_MUSIC, Context, Workload
+from benchmarks.memprobe import peak_rss_mb
+from soundry.audio import AudioBuffer, decode
+from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
+from soundry.engine.mastering import MasterSettings, master, master_previews
+
+REFERENCE_PARTS = (
+    "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg",
+    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.hq.ogg",
+)
+
+
+@cache
+def _reference_path(tmp_dir: Path) -> Path:
+    path = tmp_dir / "reference.wav"
+    if all((SHARED_MUSIC / part).is_file() for part in REFERENCE_PARTS):
+        audio = np.concatenate(
+            [sf.read(SHARED_MUSIC / p, dtype="float32", always_2d=True)[0] for p in REFERENCE_PARTS]
+        )
+    else:
+        t = np.arange(60 * 44_100) / 44_100
+        tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.2 * t))
+        audio = np.stack([tone, tone], axis=1).astype(np.float32)
+    sf.write(path, audio, 44_100, subtype="PCM_16")
+    return path
+
+
+def ours_reference_master(ctx: Context) -> AudioBuffer:
+    """Decode, master toward the reference, write 24-bit WAV: what Matchering's run does."""
+    from soundry.audio import encode
+
+    track = decode(ctx.track_path)
+    reference = decode(_reference_path(ctx.tmp_dir))
+    out, _ = master(track, reference=reference)
+    encode(out, ctx.tmp_dir / "ours.wav", bit_depth=24)
+    return out
+
+
+def matchering_master(ctx: Context) -> Path:
+    """Matchering's whole run: load both files, process, write 24-bit WAV."""
+    import matchering as mg
+
+    mg.log(lambda *_: None)
+    out = ctx.tmp_dir / "matchering.wav"
+    mg.process(
+        target=str(ctx.track_path),
+        reference=str(_reference_path(ctx.tmp_dir)),
+        results=[mg.pcm24(str(out))],
+    )
+    return out
+
+
+def _compare(ours: object, peer: object) -> str:
+    assert isinstance(ours, AudioBuffer) and isinstance(peer, Path)
+    theirs, rate = sf.read(peer, dtype="float32", always_2d=True)
+    return (
+        f"I {integrated_loudness(ours.samples, ours.sample_rate):.2f} / "
+        f"{integrated_loudness(theirs.T, rate):.2f} LUFS, TP "
+        f"{true_peak_dbtp(ours.samples, ours.sample_rate):.2f} / "
+        f"{true_peak_dbtp(theirs.T, rate):.2f} dBTP (ours / Matchering)"
+    )
+
+
+def _accuracy(target_lufs: float) -> tuple[str, Callable[[object, object], str]]:
+    def check(result: object, _: object) -> str:
+        assert isinstance(result, AudioBuffer)
+        measured = integrated_loudness(result.samples, result.sample_rate)
+        peak = true_peak_dbtp(result.samples, result.sample_rate)
+        return f"error {measured - target_lufs:+.3f} LU, TP {peak:.2f} dBTP (ceiling -1)"
+
+    return f"master to {target_lufs:g} LUFS (3 min, profile i)", check
+
+
+def workloads(ctx: Context) -> list[Workload]:
+    track = AudioBuffer(ctx.track, 44_100)
+    rows = [
+        Workload(
+            "master with reference, file to file (3 min)",
+            lambda: ours_reference_master(ctx),
+            lambda: matchering_master(ctx),
+            "Matchering 2.0.6",
+            check=_compare,
+            min_speedup=4.0,
+        )
+    ]
+    for target in (-16.0, -14.0, -10.0):
+        name, check = _accuracy(target)
+        rows.append(
+            Workload(
+                name,
+                lambda t=target: master(track, target_lufs=t, profile="i")[0],
+                check=check,
+            )
+        )
+    variants = [MasterSettings(profile=p) for p in "abcij"]
+    rows.append(
+        Workload(
+            "five 30 s previews (a, b, c, i, j)",
+            lambda: master_previews(track, variants),
+            limit_s=1.5,
+        )
+    )
+    ours_mb = peak_rss_mb("benchmarks.bench_master", "ours_reference_master")
+    peer_mb = peak_rss_mb("benchmarks.bench_master", "matchering_master")
+    ctx.notes.append(
+        f"peak memory of one file-to-file master in a fresh process: ours {ours_mb:.0f} MB,"
+        f" Matchering {peer_mb:.0f} MB ({peer_mb / ours_mb:.1f}x; target: at most a quarter"
+        f" of Matchering's) {'met' if ours_mb * 4 <= peer_mb else 'NOT met'}"
+    )
+    assert math.isfinite(ours_mb)
+    return rows

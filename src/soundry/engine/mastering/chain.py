@@ -1,0 +1,266 @@
+"""The mastering chain: plan once on the whole track, render all of it or any excerpt.
+
+Stages, in order::
+
+    DC blocker -> dynamic tonal EQ -> multiband dynamics -> stereo image -> gain -> TP limiter
+
+:func:`plan_master` analyses the track stage by stage and fixes every decision in a
+:class:`MasterPlan` (the "settings" that the report shows). :func:`render_master` applies a
+plan. Rendering an excerpt with enough context around it (:func:`render_excerpt`) gives the
+same samples as the same span of the full render, which is what makes previews honest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from soundry.audio.buffer import AudioBuffer
+from soundry.dsp.filters import apply_sos, highpass
+from soundry.engine.mastering.image import ImagePlan, apply_image, plan_image
+from soundry.engine.mastering.level import (
+    LIMITER_LOOKAHEAD_MS,
+    LIMITER_RELEASE_MS,
+    LevelResult,
+    apply_level,
+    reach_loudness,
+)
+from soundry.engine.mastering.multiband import MultibandPlan, apply_multiband, plan_multiband
+from soundry.engine.mastering.profiles import profile_for
+from soundry.engine.mastering.reference import (
+    ReferenceTargets,
+    analyse_reference,
+    blend_loudness,
+    blend_targets,
+    blend_width,
+)
+from soundry.engine.mastering.settings import MasterSettings
+from soundry.engine.mastering.tonal import TonalPlan, apply_tonal, plan_tonal
+from soundry.errors import ParameterError
+
+__all__ = ["MasterPlan", "MasterRender", "plan_master", "render_excerpt", "render_master"]
+
+# Sub-sonic high-pass that removes DC: low enough to leave every musical bass untouched.
+DC_BLOCK_HZ = 10.0
+# Context for IIR states (DC blocker, limiter release) to settle before an excerpt:
+# both decay by e^-20 or more within this time.
+_SETTLE_S = 2.0
+
+
+@dataclass(frozen=True)
+class MasterPlan:
+    """Every decision of a master, fixed: re-rendering it gives the same samples.
+
+    Attributes
+    ----------
+    settings : MasterSettings
+        What was asked for.
+    sample_rate : int
+        Rate the plan was made at, Hz.
+    target_lufs : float
+        The loudness aimed at (the settings' target, or blended toward a reference's).
+    tonal, multiband, image : plans
+        The stage plans.
+    gain_db : float
+        Gain before the limiter, found by the loudness loop.
+    reference : ReferenceTargets or None
+        What was measured on the reference track, if one was given.
+    """
+
+    settings: MasterSettings
+    sample_rate: int
+    target_lufs: float
+    tonal: TonalPlan
+    multiband: MultibandPlan
+    image: ImagePlan
+    gain_db: float
+    reference: ReferenceTargets | None = None
+
+    @property
+    def preroll_frames(self) -> int:
+        """Frames of context an excerpt render needs on each side to match the full render."""
+        settle = int(_SETTLE_S * self.sample_rate)
+        return settle + max(
+            self.tonal.preroll_frames, self.multiband.preroll_frames, self.image.preroll_frames
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready settings."""
+        return {
+            "settings": self.settings.to_dict(),
+            "sample_rate": self.sample_rate,
+            "target_lufs": self.target_lufs,
+            "dc_block_hz": DC_BLOCK_HZ,
+            "tonal": self.tonal.to_dict(),
+            "multiband": self.multiband.to_dict(),
+            "stereo_image": self.image.to_dict(),
+            "gain_db": self.gain_db,
+            "limiter": {
+                "ceiling_dbtp": self.settings.ceiling_dbtp,
+                "lookahead_ms": LIMITER_LOOKAHEAD_MS,
+                "release_ms": LIMITER_RELEASE_MS,
+            },
+            "reference": None if self.reference is None else self.reference.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class MasterRender:
+    """The full render made while planning, with what each stage reported.
+
+    Attributes
+    ----------
+    samples : np.ndarray [shape=(channels, frames), dtype=float32]
+        The master.
+    level : LevelResult
+        The loudness loop's result (gain, measured loudness and true peak, limiter stats).
+    multiband_stats : dict
+        Gain reduction per band of the multiband stage.
+    """
+
+    samples: np.ndarray
+    level: LevelResult
+    multiband_stats: dict[str, Any]
+
+
+def _dc_block(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    return apply_sos(samples, highpass(DC_BLOCK_HZ, sample_rate, slope_db_per_octave=12))
+
+
+def plan_master(
+    audio: AudioBuffer,
+    settings: MasterSettings,
+    *,
+    reference: AudioBuffer | None = None,
+    tonal_target_db: np.ndarray | None = None,
+) -> tuple[MasterPlan, MasterRender]:
+    """Analyse ``audio`` and decide every stage of its master.
+
+    Parameters
+    ----------
+    audio : AudioBuffer
+        The mix, shape (channels, frames), any supported rate.
+    settings : MasterSettings
+        Loudness, ceiling, profile/style, intensity, stereo image, dynamics, reference blend.
+    reference : AudioBuffer or None
+        A finished master to move toward (tonal balance, loudness and width), by
+        ``settings.reference_blend`` percent.
+    tonal_target_db : np.ndarray [shape=(n_tonal_bands,)] or None
+        A tonal balance to move toward instead of the profile's (album mode passes the
+        album's common balance); ignored when ``reference`` is given.
+
+    Returns
+    -------
+    plan : MasterPlan
+        The decisions.
+    render : MasterRender
+        The full render made while finding the gain: the master itself, with statistics.
+    """
+    rate = audio.sample_rate
+    x = _dc_block(audio.samples, rate)
+    profile = profile_for(settings.profile, settings.style)
+    target_lufs = settings.target_lufs
+    curve = tonal_target_db
+    width_target = None
+    reference_targets = None
+    if reference is not None:
+        if reference.frames < reference.sample_rate * 3:
+            raise ParameterError(
+                f"the reference track is {reference.duration_s:.1f} s long; it needs at least 3 s"
+            )
+        reference_targets = analyse_reference(reference.samples, reference.sample_rate)
+        own = analyse_reference(x, rate)
+        blend = settings.reference_blend
+        curve = blend_targets(own.tonal_curve_db, reference_targets, blend)
+        target_lufs = blend_loudness(settings.target_lufs, reference_targets, blend)
+        width_target = blend_width(own.width, reference_targets, blend)
+    tonal = plan_tonal(
+        x,
+        rate,
+        profile=profile,
+        intensity=settings.intensity if reference is None else 100.0,
+        target_curve_db=curve,
+    )
+    y = apply_tonal(x, rate, tonal)
+    character = profile.dynamics if profile is not None else "balanced"
+    multiband = plan_multiband(y, rate, character=character, enabled=settings.dynamics)
+    y, multiband_stats = apply_multiband(y, rate, multiband, return_stats=True)
+    image = plan_image(
+        y, rate, enabled=settings.stereo_image or width_target is not None, target=width_target
+    )
+    y = apply_image(y, rate, image)
+    level = reach_loudness(
+        y, sample_rate=rate, target_lufs=target_lufs, ceiling_dbtp=settings.ceiling_dbtp
+    )
+    plan = MasterPlan(
+        settings=settings,
+        sample_rate=rate,
+        target_lufs=target_lufs,
+        tonal=tonal,
+        multiband=multiband,
+        image=image,
+        gain_db=level.gain_db,
+        reference=reference_targets,
+    )
+    return plan, MasterRender(level.samples, level, multiband_stats)
+
+
+def render_master(samples: np.ndarray, plan: MasterPlan, *, start_frame: int = 0) -> np.ndarray:
+    """Apply ``plan`` to ``samples`` (the whole track, or a span starting at ``start_frame``).
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames)]
+        Audio at ``plan.sample_rate``.
+    plan : MasterPlan
+        From :func:`plan_master`.
+    start_frame : int
+        Absolute frame of the track at which ``samples`` begins.
+
+    Returns
+    -------
+    np.ndarray [shape=(channels, frames), dtype=float32]
+    """
+    rate = plan.sample_rate
+    y = _dc_block(samples, rate)
+    y = apply_tonal(y, rate, plan.tonal, start_frame=start_frame)
+    y = apply_multiband(y, rate, plan.multiband, start_frame=start_frame)
+    y = apply_image(y, rate, plan.image, start_frame=start_frame)
+    out, _ = apply_level(
+        y, sample_rate=rate, gain_db=plan.gain_db, ceiling_dbtp=plan.settings.ceiling_dbtp
+    )
+    return out
+
+
+def render_excerpt(
+    samples: np.ndarray, plan: MasterPlan, *, start_frame: int, stop_frame: int
+) -> np.ndarray:
+    """Render frames ``start_frame:stop_frame`` of the master without rendering the rest.
+
+    Context of ``plan.preroll_frames`` on each side (where the track has it) lets every
+    stage settle, so the result matches the same span of the full render.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames)]
+        The whole track at ``plan.sample_rate``.
+    plan : MasterPlan
+    start_frame, stop_frame : int
+        The span, in frames of the track.
+
+    Returns
+    -------
+    np.ndarray [shape=(channels, stop_frame - start_frame), dtype=float32]
+    """
+    total = samples.shape[-1]
+    if not 0 <= start_frame < stop_frame <= total:
+        raise ParameterError(
+            f"excerpt {start_frame}..{stop_frame} is not inside the track's {total} frames"
+        )
+    context = plan.preroll_frames
+    first = max(0, start_frame - context)
+    last = min(total, stop_frame + context)
+    rendered = render_master(samples[:, first:last], plan, start_frame=first)
+    return rendered[:, start_frame - first : stop_frame - first]

@@ -1,0 +1,147 @@
+"""The mastering report: what the source was, what changed, and the settings that did it.
+
+It carries the Dolby preview metrics (media info, loudness, 16 EQ band levels, stereo image)
+and more (LRA and peaks before and after, gain reduction, whether the target was reached).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from soundry.audio.buffer import AudioBuffer
+from soundry.dsp.loudness import measure
+from soundry.dsp.spectrum import band_edges_hz, band_levels_db
+from soundry.engine.mastering.chain import MasterPlan, MasterRender
+from soundry.engine.mastering.image import measure_width
+
+__all__ = ["EQ_BANDS", "MasterReport", "snapshot"]
+
+EQ_BANDS = 16
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return [_json_safe(item) for item in value.tolist()]
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def band_centres_hz() -> list[float]:
+    """Geometric centres of the report's 16 log-spaced EQ bands (20 Hz to 20 kHz)."""
+    edges = band_edges_hz(EQ_BANDS)
+    return [float(np.sqrt(lo * hi)) for lo, hi in itertools.pairwise(edges)]
+
+
+def snapshot(samples: np.ndarray, sample_rate: int) -> dict[str, Any]:
+    """Loudness, EQ band levels and stereo width of ``samples`` as a JSON-ready dict.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames)]
+    sample_rate : int
+        Hz.
+    """
+    loudness = measure(samples, sample_rate).to_dict()
+    stereo = np.atleast_2d(samples).shape[0] == 2
+    return _json_safe(
+        {
+            "loudness": {
+                "integrated_lufs": loudness["integrated_lufs"],
+                "lra_lu": loudness["lra_lu"],
+                "true_peak_dbtp": loudness["true_peak_dbtp"],
+                "sample_peak_dbfs": loudness["sample_peak_dbfs"],
+                "short_term_max_lufs": loudness["short_term_max_lufs"],
+            },
+            "eq_levels_db": band_levels_db(samples, sample_rate, n_bands=EQ_BANDS).tolist(),
+            "stereo_width": measure_width(samples, sample_rate) if stereo else None,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class MasterReport:
+    """Everything a user or a vendor dialect needs to know about one master.
+
+    Use :meth:`to_dict` (JSON-ready) or :meth:`to_json`.
+    """
+
+    media_info: dict[str, Any] | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    gain_reduction: dict[str, Any]
+    settings: dict[str, Any]
+    target: dict[str, Any]
+    excerpt: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def build(
+        cls,
+        source: AudioBuffer,
+        render: MasterRender,
+        plan: MasterPlan,
+        *,
+        before: dict[str, Any] | None = None,
+        after_samples: np.ndarray | None = None,
+        excerpt: dict[str, Any] | None = None,
+    ) -> MasterReport:
+        """Measure ``source`` and the master (or ``after_samples``) and assemble the report."""
+        rate = plan.sample_rate
+        master = render.samples if after_samples is None else after_samples
+        after = snapshot(master, rate)
+        level = render.level
+        # The target applies to the whole track, even when the report is of an excerpt.
+        measured = level.integrated_lufs
+        return cls(
+            media_info=None if source.source is None else source.source.to_dict(),
+            before=before if before is not None else snapshot(source.samples, source.sample_rate),
+            after=after,
+            gain_reduction=_json_safe(
+                {
+                    "limiter": None if level.limiter is None else level.limiter.to_dict(),
+                    "multiband": render.multiband_stats,
+                }
+            ),
+            settings=_json_safe(plan.to_dict()),
+            target=_json_safe(
+                {
+                    "target_lufs": plan.target_lufs,
+                    "ceiling_dbtp": plan.settings.ceiling_dbtp,
+                    "reached": level.reached,
+                    "integrated_lufs": measured,
+                    "loudness_error_lu": measured - plan.target_lufs,
+                    "note": level.note,
+                }
+            ),
+            excerpt=excerpt,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
+        return {
+            "media_info": self.media_info,
+            "eq_band_centres_hz": band_centres_hz(),
+            "before": self.before,
+            "after": self.after,
+            "gain_reduction": self.gain_reduction,
+            "settings": self.settings,
+            "target": self.target,
+            "excerpt": self.excerpt,
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
