@@ -10,28 +10,32 @@ causal stage, which rules out a linear-phase split without post-roll).
 Thresholds come from the track itself: :func:`plan_multiband` runs each band's detector over
 the whole track and puts the threshold a few dB under the band's loud-passage level (the
 95th percentile of its detector level, silence excluded), so that the compressor only
-touches the loudest moments of each band. ``character`` sets how firmly: "tight" (ratio
-2.8, threshold 4 dB under), "balanced" (2.0, 2.5 dB under) or "wide" (1.3, 1 dB under:
-almost nothing). On the real recordings in the shared data that is 0.1-1.4 dB of mean gain
-reduction per band ("balanced": 0.15-0.7 dB) with short peaks of a few dB.
+touches the loudest moments of each band, and never by more than a small range.
+``character`` sets how firmly: "tight" (ratio 2.5, threshold 3 dB under, at most 3 dB of
+reduction), "balanced" (1.8, 2 dB, 2 dB) or "wide" (1.3, 1 dB, 1 dB: almost nothing). On the
+real recordings in the shared data that is 0.3-0.9 dB of mean gain reduction per band for
+"tight", 0.17-0.45 dB for "balanced" and about 0.1 dB for "wide".
 
 Each band then gets a fixed make-up gain that restores its long-term energy over the whole
 track (computed in the plan by running the detector and gain computer over the track): the
 loud moments of a band are held down relative to its quiet ones, but the track's long-term
-tonal balance, which the tonal stage sets on purpose, is kept.
+tonal balance, which the tonal stage sets on purpose, is kept: on those recordings the
+16-band long-term spectrum moves by at most 0.2-0.45 dB ("balanced") in any band within
+40 dB of the loudest. The slow time constants and the range keep it so; a compressor that
+ducks every transient reshapes the spectrum inside its band, which no make-up gain undoes.
 
 Detector, gain and excerpts
 ---------------------------
-Each band's level is an RMS over a band-specific window (20 / 10 / 5 ms), measured on a grid
+Each band's level is an RMS over a band-specific window (30 / 20 / 15 ms), measured on a grid
 of ~1 ms blocks anchored at absolute frame 0 (hence ``start_frame``); block ``j`` is driven
 by the blocks before it, so the stage is causal. The gain computer and attack/release
-smoother are those of :func:`soundry.dsp.dynamics.compress` (the same kernel, soft knee, no
-hold), stepped once per block, and each band's gain is interpolated linearly across the
-block. The only recursive states are the crossover filters and the smoother; two renders
-that start from different states converge at least as fast as the release pole, so
-:attr:`MultibandPlan.preroll_frames` allows 12 release time constants (a 10 dB disagreement
-falls under 1e-5 of full scale), the detector window and the filters' settling: an excerpt
-rendered from that far back matches the full render.
+smoother are those of :func:`soundry.dsp.dynamics.compress` (its gain computer, soft knee,
+no hold, plus the range limit), stepped once per block, and each band's gain is interpolated
+linearly across the block. The only recursive states are the crossover filters and the
+smoother; two renders that start from different states converge at least as fast as the
+release pole, so :attr:`MultibandPlan.preroll_frames` allows 12 release time constants (a
+10 dB disagreement falls under 1e-5 of full scale; about 3 s), the detector window and the
+filters' settling: an excerpt rendered from that far back matches the full render.
 
 Cost: rendering is one fused numba pass (seven float64 biquads per channel and frame for
 the split, the compressors stepped per block, no band stored): about 0.35 s for 3 minutes
@@ -50,7 +54,7 @@ from typing import Any, Literal, overload
 import numba
 import numpy as np
 
-from soundry.dsp._dynamics_common import _compressor_gain_computer, compress_row
+from soundry.dsp._dynamics_common import _compressor_gain_computer
 from soundry.engine.mastering.image import (
     as_audio,
     biquad,
@@ -81,16 +85,19 @@ BAND_NAMES = ("low", "mid", "high")
 CROSSOVER_HZ = (200.0, 3000.0)
 """Crossovers in Hz: kick and bass / body, voice and instruments / presence, cymbals, air."""
 
-CHARACTERS: dict[str, tuple[float, float]] = {
-    "tight": (2.8, 4.0),
-    "balanced": (2.0, 2.5),
-    "wide": (1.3, 1.0),
+CHARACTERS: dict[str, tuple[float, float, float]] = {
+    "tight": (2.5, 3.0, 3.0),
+    "balanced": (1.8, 2.0, 2.0),
+    "wide": (1.3, 1.0, 1.0),
 }
-"""Per character: (ratio, dB of threshold under the band's loud-passage level)."""
+"""Per character: ratio, dB of threshold under the band's loud-passage level, and range (the
+most gain reduction, dB)."""
 
 # Per band: attack ms, release ms, RMS window ms. Slower in the bass, whose cycles are long
-# (a fast gain would modulate the waveform itself); fast in the top, where transients live.
-_TIMING = ((30.0, 160.0, 20.0), (15.0, 120.0, 10.0), (5.0, 80.0, 5.0))
+# (a fast gain would modulate the waveform itself), faster in the top. All are slow enough
+# to ride phrases rather than single hits: a gain that ducks every hi-hat darkens the band
+# it shares with steadier sounds, which no make-up gain can undo.
+_TIMING = ((40.0, 250.0, 30.0), (25.0, 200.0, 20.0), (15.0, 150.0, 15.0))
 _KNEE_DB = 6.0
 _LOUD_PERCENTILE = 95.0
 # Level analysis: frames ignored as silence are more than this under the band's loudest.
@@ -130,6 +137,9 @@ class BandCompressor:
         Fixed gain of the band after compression, dB: what the compressor takes from the
         band's long-term energy over the whole track, given back, so that the stage
         controls dynamics without changing the tonal balance the tonal stage set.
+    range_db : float
+        The most gain reduction the band's compressor applies, dB: transients far over the
+        threshold are held down by this much, not crushed.
     """
 
     name: str
@@ -141,6 +151,7 @@ class BandCompressor:
     rms_window_ms: float
     loud_level_db: float | None
     makeup_db: float = 0.0
+    range_db: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -193,6 +204,36 @@ class MultibandPlan:
 # Crossover and detector: one fused pass over the audio
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _reduction_step(mean_power: float, band: np.ndarray, smooth: float) -> float:
+    """One block of a band's compressor: the gain computer of
+    :func:`soundry.dsp.dynamics.compress` (soft knee) on the detector level, limited to the
+    band's range, then the attack/release one-pole (no hold). Returns the new reduction, dB.
+
+    ``band`` holds threshold dB, slope (1 - 1/ratio), knee dB, attack and release
+    coefficients per block, linear make-up gain and range dB.
+    """
+    level_db = 10.0 * math.log10(max(mean_power, _FLOOR_POWER))
+    target = min(_compressor_gain_computer(level_db, band[0], band[1], band[2]), band[6])
+    coeff = band[3] if target > smooth else band[4]
+    return coeff * smooth + (1.0 - coeff) * target
+
+
+@numba.njit(cache=True, nogil=True)
+def _reduction_series(power: np.ndarray, window: int, band: np.ndarray) -> np.ndarray:
+    """Gain reduction (dB) at the end of every block for a whole track's block powers, as
+    :func:`_render` computes it block by block."""
+    out = np.empty(power.size)
+    smooth = 0.0
+    for j in range(power.size):
+        total = 0.0
+        for m in range(max(0, j - window), j):
+            total += power[m]
+        smooth = _reduction_step(total / window, band, smooth)
+        out[j] = smooth
+    return out
+
+
 @numba.njit(cache=True, nogil=True)
 def _render(
     x: np.ndarray,
@@ -228,9 +269,9 @@ def _render(
         Position of ``x[:, 0]`` within its block of the absolute block grid.
     block, n_blocks : int
         Block length in frames; blocks the frames touch.
-    params : np.ndarray [shape=(3, 6), dtype=float64]
+    params : np.ndarray [shape=(3, 7), dtype=float64]
         Per band: threshold dB, slope (1 - 1/ratio), knee dB, attack and release
-        coefficients per block, linear make-up gain.
+        coefficients per block, linear make-up gain, range dB (:func:`_band_params`).
     windows : np.ndarray [shape=(3,), dtype=int64]
         Detector window of each band, in blocks.
     out : np.ndarray [shape=(channels, frames), dtype=float32]
@@ -265,10 +306,7 @@ def _render(
             total = 0.0
             for m in range(max(0, j - windows[k]), j):
                 total += powers[k, m]
-            level_db = 10.0 * math.log10(max(total / windows[k], _FLOOR_POWER))
-            target = _compressor_gain_computer(level_db, params[k, 0], params[k, 1], params[k, 2])
-            coeff = params[k, 3] if target > smooth[k] else params[k, 4]
-            smooth[k] = coeff * smooth[k] + (1.0 - coeff) * target
+            smooth[k] = _reduction_step(total / windows[k], params[k], smooth[k])
             reduction[k, j] = smooth[k]
             start_gain[k] = end_gain[k]
             end_gain[k] = params[k, 5] * 10.0 ** (-smooth[k] / 20.0)
@@ -335,7 +373,7 @@ def _band_block_powers(
     power : np.ndarray [shape=(3, n_blocks), dtype=float64]
     """
     block, offset, n_blocks = _block_grid(audio.shape[1], start_frame, rate)
-    idle = np.zeros((3, 6))
+    idle = np.zeros((3, 7))
     idle[:, 5] = 1.0
     powers, _ = _render(
         audio,
@@ -365,32 +403,27 @@ def _pole(time_ms: float, step_rate: float) -> float:
     return math.exp(-1000.0 / (time_ms * step_rate)) if time_ms > 0 else 0.0
 
 
-def _reduction_db(settings: BandCompressor, power: np.ndarray, rate: int) -> np.ndarray:
-    """Smoothed gain reduction (dB, >= 0) of one band at the end of each block.
-
-    The gain computer and attack/release smoother of :func:`soundry.dsp.dynamics.compress`
-    (the same kernel, soft knee, no hold), stepped once per block: the detector only changes
-    there, and the gain is interpolated linearly across each block when rendering.
-    """
-    if settings.ratio == 1.0:
-        return np.zeros(power.size, dtype=np.float32)
+def _band_params(settings: BandCompressor, rate: int) -> np.ndarray:
+    """The kernel's parameter row for one band (see :func:`_reduction_step`)."""
     block_rate = rate / _block_frames(rate)
-    return np.asarray(
-        compress_row(
-            _detector_db(power, settings.rms_window_ms, rate),
+    return np.array(
+        [
             settings.threshold_db,
             1.0 - 1.0 / settings.ratio,
             settings.knee_db,
-            0,
             _pole(settings.attack_ms, block_rate),
             _pole(settings.release_ms, block_rate),
-        )
+            10.0 ** (settings.makeup_db / 20.0),
+            settings.range_db,
+        ]
     )
 
 
 def _makeup_db(settings: BandCompressor, power: np.ndarray, rate: int) -> float:
     """Gain (dB, 0 to :data:`_MAX_MAKEUP_DB`) that restores the band's long-term energy."""
-    reduction = _reduction_db(settings, power, rate).astype(np.float64)
+    reduction = _reduction_series(
+        power, _window_blocks(settings.rms_window_ms, rate), _band_params(settings, rate)
+    )
     kept = float(np.sum(power * 10.0 ** (-reduction / 10.0)))
     total = float(np.sum(power))
     if kept <= 0.0 or total <= 0.0:
@@ -447,7 +480,7 @@ def plan_multiband(
     rate = check_sample_rate(sample_rate)
     if character not in CHARACTERS:
         raise ParameterError(f"character must be one of {', '.join(CHARACTERS)}; got {character!r}")
-    ratio, under_db = CHARACTERS[character]
+    ratio, under_db, range_db = CHARACTERS[character]
     edges = usable_edges(CROSSOVER_HZ, rate)
     audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
     analyse = enabled and audio.shape[1] > 0
@@ -475,6 +508,7 @@ def plan_multiband(
                 knee_db=_KNEE_DB,
                 rms_window_ms=window,
                 loud_level_db=None if loud is None else round(loud, 2),
+                range_db=range_db,
             )
         )
     if powers is not None:
@@ -566,20 +600,7 @@ def apply_multiband(
         return (out, _zero_stats(plan)) if return_stats else out
     audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
     block, offset, n_blocks = _block_grid(audio.shape[1], start, rate)
-    block_rate = rate / block
-    params = np.array(
-        [
-            [
-                b.threshold_db,
-                1.0 - 1.0 / b.ratio,
-                b.knee_db,
-                _pole(b.attack_ms, block_rate),
-                _pole(b.release_ms, block_rate),
-                10.0 ** (b.makeup_db / 20.0),
-            ]
-            for b in plan.bands
-        ]
-    )
+    params = np.array([_band_params(b, rate) for b in plan.bands])
     windows = np.array([_window_blocks(b.rms_window_ms, rate) for b in plan.bands])
     total = np.empty(audio.shape, dtype=np.float32)
     _, reduction = _render(
