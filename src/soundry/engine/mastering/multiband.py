@@ -390,12 +390,13 @@ def _band_block_powers(
 
 
 def _detector_db(power: np.ndarray, window_ms: float, rate: int) -> np.ndarray:
-    """RMS level (dBFS) driving each block: the mean of the band's power over the window of
-    blocks before it (causal), as float32 for the compressor kernel."""
+    """RMS level (dBFS) driving each block, as :func:`_render` sees it: the mean of the
+    band's power over the window of blocks before it."""
     k = _window_blocks(window_ms, rate)
     smoothed = np.convolve(power, np.full(k, 1.0 / k))[: power.size]
     previous = np.concatenate([[0.0], smoothed[:-1]])
-    return (10.0 * np.log10(np.maximum(previous, _FLOOR_POWER))).astype(np.float32)
+    out: np.ndarray = 10.0 * np.log10(np.maximum(previous, _FLOOR_POWER))
+    return out
 
 
 def _pole(time_ms: float, step_rate: float) -> float:
