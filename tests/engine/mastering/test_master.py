@@ -148,3 +148,29 @@ def test_too_many_channels_or_too_short() -> None:
         master(AudioBuffer(np.zeros((6, 48_000), dtype=np.float32), 48_000))
     with pytest.raises(ParameterError, match="at least 1 s"):
         master(AudioBuffer(np.zeros((2, 4_800), dtype=np.float32), 48_000))
+
+
+def test_reference_mastering_moves_toward_the_reference(real_music: AudioBuffer) -> None:
+    from soundry.dsp.filters import apply_sos, high_shelf
+    from soundry.engine.mastering.tonal import measure_balance_db
+
+    rate = real_music.sample_rate
+    half = real_music.frames // 2
+    reference = real_music.with_samples(real_music.samples[:, :half])
+    dark = apply_sos(real_music.samples[:, half:], high_shelf(2500.0, -8.0, rate))
+    track = real_music.with_samples(dark * np.float32(0.5))
+
+    def distance(audio: np.ndarray) -> float:
+        gap = measure_balance_db(audio, rate) - measure_balance_db(reference.samples, rate)
+        return float(np.abs(gap).mean())
+
+    full, report = master(track, reference=reference, reference_blend=100)
+    none, _ = master(track, reference=reference, reference_blend=0)
+    assert distance(full.samples) < 0.6 * distance(track.samples)
+    assert abs(distance(none.samples) - distance(track.samples)) < 0.3
+    reference_lufs = integrated_loudness(reference.samples, rate)
+    assert report.target["target_lufs"] == pytest.approx(reference_lufs, abs=0.05)
+    assert integrated_loudness(full.samples, rate) == pytest.approx(reference_lufs, abs=0.3)
+    assert report.settings["reference"]["integrated_lufs"] == pytest.approx(
+        reference_lufs, abs=0.05
+    )

@@ -18,9 +18,9 @@ from soundry.dsp.loudness import integrated_loudness
 from soundry.engine.mastering.chain import plan_master
 from soundry.engine.mastering.master import prepare_input
 from soundry.engine.mastering.profiles import profile_for
-from soundry.engine.mastering.reference import analyse_reference
 from soundry.engine.mastering.report import MasterReport, snapshot
 from soundry.engine.mastering.settings import MAX_TARGET_LUFS, MIN_TARGET_LUFS, MasterSettings
+from soundry.engine.mastering.tonal import measure_balance_db
 from soundry.errors import ParameterError
 
 __all__ = ["AlbumResult", "master_album"]
@@ -76,7 +76,7 @@ def master_album(
     if not np.all(np.isfinite(loudness)):
         silent = [i + 1 for i in np.flatnonzero(~np.isfinite(loudness))]
         raise ParameterError(f"album track(s) {silent} are silent; remove them and try again")
-    curves = np.array([analyse_reference(t.samples, t.sample_rate).tonal_curve_db for t in sources])
+    curves = np.array([measure_balance_db(t.samples, t.sample_rate) for t in sources])
     album_curve = curves.mean(axis=0)
     profile = profile_for(settings.profile, settings.style)
     if profile is not None:
@@ -105,9 +105,7 @@ def master_album(
                 "tonal_adjustment_db": (album_curve - curves[index]).round(2).tolist(),
             }
         )
-    after_curves = np.array(
-        [analyse_reference(o.samples, o.sample_rate).tonal_curve_db for o in outputs]
-    )
+    after_curves = np.array([measure_balance_db(o.samples, o.sample_rate) for o in outputs])
     after_loudness = np.array([entry["loudness_after_lufs"] for entry in per_track])
     summary = {
         "tracks": per_track,

@@ -19,7 +19,7 @@ import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
 from soundry.dsp.filters import apply_sos, highpass
-from soundry.engine.mastering.image import ImagePlan, apply_image, plan_image
+from soundry.engine.mastering.image import ImagePlan, apply_image, measure_width, plan_image
 from soundry.engine.mastering.level import (
     LIMITER_LOOKAHEAD_MS,
     LIMITER_RELEASE_MS,
@@ -33,7 +33,6 @@ from soundry.engine.mastering.reference import (
     ReferenceTargets,
     analyse_reference,
     blend_loudness,
-    blend_targets,
     blend_width,
 )
 from soundry.engine.mastering.settings import MasterSettings
@@ -163,6 +162,7 @@ def plan_master(
     profile = profile_for(settings.profile, settings.style)
     target_lufs = settings.target_lufs
     curve = tonal_target_db
+    strength = 1.0
     width_target = None
     reference_targets = None
     if reference is not None:
@@ -171,17 +171,20 @@ def plan_master(
                 f"the reference track is {reference.duration_s:.1f} s long; it needs at least 3 s"
             )
         reference_targets = analyse_reference(reference.samples, reference.sample_rate)
-        own = analyse_reference(x, rate)
         blend = settings.reference_blend
-        curve = blend_targets(own.tonal_curve_db, reference_targets, blend)
+        # The tonal stage blends by strength: 0 leaves the track exactly as it is.
+        curve = reference_targets.tonal_curve_db
+        strength = blend / 100.0
         target_lufs = blend_loudness(settings.target_lufs, reference_targets, blend)
-        width_target = blend_width(own.width, reference_targets, blend)
+        own_width = measure_width(x, rate) if audio.channels == 2 else None
+        width_target = blend_width(own_width, reference_targets, blend)
     tonal = plan_tonal(
         x,
         rate,
         profile=profile,
         intensity=settings.intensity if reference is None else 100.0,
         target_curve_db=curve,
+        strength=strength,
     )
     y = apply_tonal(x, rate, tonal)
     character = profile.dynamics if profile is not None else "balanced"
