@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_BITRATE_KBPS",
     "DEFAULT_BIT_DEPTH",
     "ENCODE_FORMATS",
+    "FORMAT_BY_EXTENSION",
     "MP3_BITRATES_KBPS",
     "MP3_SAMPLE_RATES",
     "encode",
@@ -52,7 +53,7 @@ _VORBIS_BITRATE_RANGE_KBPS = (64, 500)
 # libvorbis quality steps 0..10 and their nominal stereo 44.1 kHz bitrates.
 _VORBIS_NOMINAL_KBPS = (64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 500)
 
-_EXTENSIONS = {
+FORMAT_BY_EXTENSION: dict[str, str] = {
     ".wav": "wav",
     ".wave": "wav",
     ".flac": "flac",
@@ -86,7 +87,7 @@ def _resolve_format(destination: Destination, format: str | None) -> str:
     by_extension: str | None = None
     if isinstance(destination, (str, os.PathLike)):
         suffix = Path(destination).suffix.lower()
-        by_extension = _EXTENSIONS.get(suffix)
+        by_extension = FORMAT_BY_EXTENSION.get(suffix)
     if format is not None:
         fmt = format.lower().lstrip(".")
         if fmt not in ENCODE_FORMATS:

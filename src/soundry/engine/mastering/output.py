@@ -6,28 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soundry.audio.buffer import SourceFormat
+from soundry.audio.encode import FORMAT_BY_EXTENSION, MP3_SAMPLE_RATES
 from soundry.errors import ParameterError
 
 __all__ = ["OUTPUT_FORMATS", "OutputFormat", "choose_output_format"]
 
 OUTPUT_FORMATS = ("wav", "flac", "aiff", "mp3", "aac", "ogg")
-_BY_EXTENSION = {
-    ".wav": "wav",
-    ".wave": "wav",
-    ".flac": "flac",
-    ".aif": "aiff",
-    ".aiff": "aiff",
-    ".aifc": "aiff",
-    ".mp3": "mp3",
-    ".m4a": "aac",
-    ".mp4": "aac",
-    ".aac": "aac",
-    ".ogg": "ogg",
-}
+
 _BY_CODEC = {"flac": "flac", "mp3": "mp3", "aac": "aac", "vorbis": "ogg", "opus": "ogg"}
 _BY_CONTAINER = {"wav": "wav", "aiff": "aiff", "flac": "flac", "mp3": "mp3", "ogg": "ogg"}
-# MPEG-1/2/2.5 layer III rates; other rates are mastered at the nearest common one.
-_MP3_RATES = (8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000)
 _LOSSY_KBPS = {"mp3": 320, "aac": 256, "ogg": 256}
 
 
@@ -81,7 +68,9 @@ def choose_output_format(
         16 or 24 for integer PCM (32 for float WAV); default the source's where it has one.
     """
     suffix = "" if destination is None else destination.suffix.lower()
-    from_name = _BY_EXTENSION.get(suffix)
+    from_name = FORMAT_BY_EXTENSION.get(suffix)
+    if from_name == "m4a":
+        from_name = "aac"
     if format is not None:
         fmt = format.lower()
         if fmt == "m4a":
@@ -97,9 +86,11 @@ def choose_output_format(
     else:
         fmt = from_name or _source_format(source)
     rate = sample_rate if sample_rate is not None else (source.sample_rate if source else None)
-    if fmt == "mp3" and rate is not None and rate not in _MP3_RATES:
+    if fmt == "mp3" and rate is not None and rate not in MP3_SAMPLE_RATES:
         if sample_rate is not None:
-            raise ParameterError(f"MP3 cannot store {sample_rate} Hz; use one of {_MP3_RATES}")
+            raise ParameterError(
+                f"MP3 cannot store {sample_rate} Hz; use one of {MP3_SAMPLE_RATES}"
+            )
         rate = 48_000 if rate > 48_000 else 44_100
     if fmt in _LOSSY_KBPS:
         if bit_depth is not None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from soundry.engine.mastering.profiles import PROFILES, STYLES
 from soundry.errors import ParameterError
 
 __all__ = [
@@ -37,18 +38,8 @@ LOUDNESS_PRESETS_LUFS: Mapping[str, float] = {
     "QUIET": -16.0,
     "LOUD": -10.0,
 }
-MUSICAL_STYLES = (
-    "POP",
-    "ROCK_INDIE",
-    "ACOUSTIC",
-    "HIPHOP_GRIME",
-    "ELECTRONIC",
-    "REGGAE_DUB",
-    "ORCHESTRAL",
-    "METAL",
-    "OTHER",
-)
-PROFILE_NAMES = tuple("abcdefghijklmn")
+MUSICAL_STYLES = STYLES
+PROFILE_NAMES = tuple(PROFILES)
 
 
 def resolve_loudness(value: float | str) -> float:
