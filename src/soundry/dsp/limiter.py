@@ -43,19 +43,32 @@ from soundry.dsp._dynamics_common import (
     check_range,
     check_rate,
     one_pole_coefficient,
-    sliding_min,
+)
+from soundry.dsp._limiter_parts import (
+    _EDGE_PAD,
+    _HOLD_FRAMES,
+    _MERGE_GAP_FRAMES,
+    _NEPER_TO_DB,
+    _link,
+    _look_ahead,
+    _measure,
+    _preview_base,
+    _ramp_and_release,
+    _ramp_lengths,
+    _stretches,
+    _unproven_frames,
 )
 from soundry.dsp.loudness import true_peak_factor
-from soundry.dsp.oversample import interpolator_phases, max_phase_gain, true_peak_envelope
+from soundry.dsp.oversample import (
+    interpolator_phases,
+    max_phase_gain,
+    max_true_peak,
+    true_peak_envelope,
+)
+from soundry.errors import ParameterError
 
-__all__ = ["LimiterReport", "limit"]
+__all__ = ["DetectorEnvelope", "LimiterPreview", "LimiterReport", "detector_envelope", "limit"]
 
-# Zeros around the signal for the detector: the interpolator reaches 8 frames either side, so
-# its tails past the ends of the signal (which the meter counts) land in the padding.
-_EDGE_PAD = 16
-# Frames each side of a peak over which the gain is held at or below its required value:
-# the interpolator's stencil for a frame spans input frames -7 .. +8.
-_HOLD_FRAMES = 8
 # Margins under the ceiling: the detector's target, and the level that triggers a
 # correction after measuring the output. The gap between them absorbs the small changes the
 # gain's own modulation makes to inter-sample peaks, so corrections are rare.
@@ -67,15 +80,6 @@ _MAX_CORRECTIONS = 6
 # Gain reduction below this is not counted as "limiting" in the report: release tails decay
 # exponentially and would otherwise count as limited for seconds after the last peak.
 _REPORT_FLOOR_DB = 0.01
-# Frames left to measure come in short stretches; stretches closer than this are measured in
-# one call (fewer, longer calls are faster).
-_MERGE_GAP_FRAMES = 4096
-_NEPER_TO_DB = 20.0 / math.log(10.0)
-# A release tail this close to unity gain (in nepers) is snapped to it: exp() of it rounds to
-# 1.0 in float32 anyway, and snapping lets unlimited stretches pass bit-exact.
-_SNAP_NEPER = -3e-8
-# Fixed-point scale (units per neper) of the look-ahead's running sums.
-_FIXED_SCALE = 2.0**40
 
 
 @dataclass(frozen=True)
@@ -121,224 +125,145 @@ class LimiterReport:
         }
 
 
-@numba.njit(cache=True, nogil=True)
-def _ramp_and_release(
-    held: np.ndarray, frames: int, first: int, second: int, release_coeff: float
-) -> np.ndarray:
-    """Two cascaded forward moving averages of ``held`` (lengths ``first``, ``second``),
-    then a one-pole release; ``held`` must extend ``first + second - 2`` frames past
-    ``frames``.
+@dataclass(frozen=True)
+class DetectorEnvelope:
+    """The limiter's detector input for one signal at unity gain (step 1 of the module
+    docstring), from :func:`detector_envelope`.
 
-    The running sums are kept in fixed point (int64): they are exact, so they never drift,
-    and a window of zeros sums to exactly zero, which gives frames needing no limiting a
-    gain of exactly one. Falls of the averaged gain pass straight through the release
-    stage; rises lag behind it, so the release never lifts the gain above the average.
+    The interpolator is linear, so the envelope of ``g * x`` is ``g`` times that of ``x``:
+    computed once, it serves :func:`limit` at any ``gain_db`` on the same samples, and
+    :class:`LimiterPreview`. ``limit(x, gain_db=g, envelope=detector_envelope(x, rate))``
+    gives exactly the samples of ``limit(x, gain_db=g)``.
+
+    Attributes
+    ----------
+    values : np.ndarray [shape=(rows, frames + 32), dtype=float32]
+        Read-only. True-peak magnitude per frame of the signal zero-padded by 16 frames on
+        each side; one row (the channels' maximum) when linked, else one per channel.
+    peak : float
+        Largest of ``values``.
+    frames, channels, sample_rate : int
+        What it was computed for.
+    linked : bool
+        Whether the rows were linked (stereo link with more than one channel).
     """
-    # Rounded down, so the fixed-point gain is never above the float one.
-    fixed = np.empty(held.shape[0], dtype=np.int64)
-    for s in range(held.shape[0]):
-        fixed[s] = np.int64(math.floor(held[s] * _FIXED_SCALE))
-    out = np.empty(frames, dtype=np.float32)
-    ring = np.zeros(second, dtype=np.int64)  # the last ``second`` first-stage sums
-    position = 0
-    sum1 = np.int64(0)
-    for s in range(first - 1):
-        sum1 += fixed[s]
-    sum2 = np.int64(0)
-    for s in range(second - 1):
-        sum1 += fixed[s + first - 1]
-        sum2 += sum1
-        ring[position] = sum1
-        position += 1
-        sum1 -= fixed[s]
-    scale = 1.0 / (first * second * _FIXED_SCALE)
-    state = 0.0
-    for t in range(frames):
-        s = t + second - 1
-        sum1 += fixed[s + first - 1]
-        sum2 += sum1 - ring[position]
-        ring[position] = sum1
-        position += 1
-        if position == second:
-            position = 0
-        sum1 -= fixed[s]
-        value = sum2 * scale
-        if value <= state:
-            state = value
-        else:
-            state = release_coeff * state + (1.0 - release_coeff) * value
-            if state > _SNAP_NEPER:
-                state = 0.0
-        out[t] = state
-    return out
+
+    values: np.ndarray
+    peak: float
+    frames: int
+    channels: int
+    sample_rate: int
+    linked: bool
 
 
-def _ramp_lengths(ramp: int) -> tuple[int, int]:
-    """Split a ramp of ``ramp`` frames into two boxes whose cascade spans it: a trapezoid
-    kernel, so the gain's slope is continuous and at most 1.5x that of a linear ramp."""
-    first = max(1, math.ceil(2 * ramp / 3))
-    return first, ramp - first + 1
+def _detector(audio: np.ndarray, rate: int, stereo_link: bool) -> DetectorEnvelope:
+    channels, frames = audio.shape
+    padded = np.zeros((channels, frames + 2 * _EDGE_PAD), dtype=np.float32)
+    padded[:, _EDGE_PAD : _EDGE_PAD + frames] = audio
+    # The meter's oversampling factor, so that the detector sees the peaks the meter will.
+    linked = stereo_link and channels > 1
+    values, peak = _link(true_peak_envelope(padded, factor=true_peak_factor(rate)), linked)
+    values.setflags(write=False)
+    return DetectorEnvelope(values, float(peak), frames, channels, rate, linked)
 
 
-def _look_ahead(log_required: np.ndarray, ramp: int, release_coeff: float) -> np.ndarray:
-    """Smoothed log gain (nepers, <= 0) that stays at or under ``log_required`` within
-    ``_HOLD_FRAMES`` of every frame; see the module docstring, steps 3 and 4."""
-    frames = log_required.shape[0]
-    # The averages read up to ``ramp`` frames past the end, where the minima must still see
-    # the last frames' requirements (and "nothing needed" beyond).
-    held = sliding_min(log_required, _HOLD_FRAMES + ramp - 1, _HOLD_FRAMES, 0.0, ramp)
-    first, second = _ramp_lengths(ramp)
-    return _ramp_and_release(held, frames, first, second, release_coeff)
+def detector_envelope(
+    samples: np.ndarray, sample_rate: int, *, stereo_link: bool = True
+) -> DetectorEnvelope:
+    """The detector envelope :func:`limit` computes from ``samples`` (at unity gain).
 
-
-@numba.njit(cache=True, nogil=True)
-def _unproven_frames(
-    log_gain: np.ndarray,
-    gain: np.ndarray,
-    envelope: np.ndarray,
-    reach: int,
-    limit_gain: float,
-    headroom: float,
-) -> np.ndarray:
-    """Frames whose output true peak cannot be shown to be under the verify level.
-
-    For frame t, with gain g and input samples x over the interpolator's stencil S,
-    ``y(t) = g_t x(t) + sum_j h_j (g_j - g_t) x_j``. The first term is at most
-    ``g_t * envelope_t``. Every frame has ``g_j |x_j| <= target`` (the gain never exceeds
-    the required gain, and the envelope includes the sample itself), so the second is at most
-    ``H * target * (exp(D) - 1)``, where H bounds the branches' L1 norm and D is the largest
-    log-gain difference over S, itself at most the total variation of the log gain there.
-    ``limit_gain`` is ``H * target``; ``headroom`` the verify level. Frames where the sum
-    stays under it need no measuring; this leaves out nearly all of them, since the gain is
-    held flat around every peak.
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames) or (frames,)]
+        Audio, float, finite: the samples that will be passed to :func:`limit`.
+    sample_rate : int
+        Sample rate in Hz.
+    stereo_link : bool
+        As it will be passed to :func:`limit`.
 
     Returns
     -------
-    unproven : np.ndarray [shape=(frames,), dtype=bool]
+    DetectorEnvelope
     """
-    rows, frames = log_gain.shape
-    unproven = np.zeros(frames, dtype=np.bool_)
-    for r in range(rows):
-        lg = log_gain[r]
-        # Window sum of |l[j + 1] - l[j]| for j in [t - reach, t + reach); l = 0 outside.
-        variation = 0.0
-        for j in range(-reach - 1, reach - 1):
-            lo = lg[j] if 0 <= j < frames else 0.0
-            hi = lg[j + 1] if 0 <= j + 1 < frames else 0.0
-            variation += abs(hi - lo)
-        for t in range(frames):
-            j = t + reach - 1  # the difference entering the window
-            lo = lg[j] if j < frames else 0.0
-            hi = lg[j + 1] if j + 1 < frames else 0.0
-            variation += abs(hi - lo)
-            k = t - reach - 1  # the difference leaving it
-            lo = lg[k] if k >= 0 else 0.0
-            hi = lg[k + 1] if k + 1 >= 0 else 0.0
-            variation -= abs(hi - lo)
-            # Rounding in the running sum is far below this guard.
-            spread = max(variation, 0.0) + 1e-9
-            if spread > 0.5:
-                unproven[t] = True
-                continue
-            # exp(D) - 1 <= D (1 + D) for D <= 1.
-            bound = gain[r, t] * envelope[r, t] * (1.0 + 1e-5) + limit_gain * spread * (
-                1.0 + spread
-            )
-            if bound > headroom:
-                unproven[t] = True
-    return unproven
+    return _detector(as_2d(samples), check_rate(sample_rate), stereo_link)
 
 
-@numba.njit(cache=True, nogil=True)
-def _scan_stretches(mask: np.ndarray, merge_gap: int, found: np.ndarray) -> int:
-    """Count (and, if ``found`` has room, record) the runs of :func:`_stretches`."""
-    frames = mask.shape[0]
-    count = 0
-    start = -1
-    last = -1
-    for i in range(frames):
-        if not mask[i]:
-            continue
-        if start < 0:
-            start = i
-        elif i - last > merge_gap:
-            if count < found.shape[0]:
-                found[count, 0] = start
-                found[count, 1] = last + 1
-            count += 1
-            start = i
-        last = i
-    if start >= 0:
-        if count < found.shape[0]:
-            found[count, 0] = start
-            found[count, 1] = last + 1
-        count += 1
-    return count
+class LimiterPreview:
+    """The gain :func:`limit` would apply to one signal at any input gain, cheaply.
 
+    For searching a gain (a loudness loop): each call costs one pass of the look-ahead over
+    the signal, against a whole limiter run. It is the gain before the verification passes,
+    with the required gain taken in the log domain (``log(target / gain) - log(envelope)``
+    rather than ``log(target / (gain * envelope))`` in float32), so it agrees with
+    :func:`limit`'s gain to within rounding wherever no correction was needed; the samples
+    of a master always come from :func:`limit`.
 
-def _stretches(mask: np.ndarray, merge_gap: int) -> np.ndarray:
-    """Half-open ``[start, stop)`` runs of True in ``mask``, merged when closer than
-    ``merge_gap`` frames.
-
-    Returns
-    -------
-    stretches : np.ndarray [shape=(count, 2), dtype=int64]
+    Parameters
+    ----------
+    envelope : DetectorEnvelope
+        From :func:`detector_envelope` of the signal.
+    ceiling_dbtp, lookahead_ms, attack_ms, release_ms
+        As for :func:`limit`.
     """
-    found = np.empty((0, 2), dtype=np.int64)
-    count = _scan_stretches(mask, merge_gap, found)
-    found = np.empty((count, 2), dtype=np.int64)
-    _scan_stretches(mask, merge_gap, found)
-    return found
+
+    def __init__(
+        self,
+        envelope: DetectorEnvelope,
+        *,
+        ceiling_dbtp: float = -1.0,
+        lookahead_ms: float = 5.0,
+        attack_ms: float | None = None,
+        release_ms: float = 100.0,
+    ) -> None:
+        rate, _lookahead, ramp = _check_args(
+            envelope.sample_rate, ceiling_dbtp, lookahead_ms, attack_ms, release_ms
+        )
+        self._envelope = envelope
+        self._target = _detector_target(ceiling_dbtp)
+        self._release = one_pole_coefficient(release_ms, rate)
+        self._ramp = ramp
+        self._bases: list[np.ndarray] | None = None  # built on the first gain that limits
+
+    def log_gain(self, gain_db: float) -> np.ndarray:
+        """Gain the limiter would apply after ``gain_db`` of input gain.
+
+        Returns
+        -------
+        log_gain : np.ndarray [shape=(rows, frames), dtype=float32]
+            Natural log of the gain (nepers, <= 0) per frame, aligned with the signal; one
+            row when linked.
+        """
+        env = self._envelope
+        gain = np.float32(10.0 ** (gain_db / 20.0))
+        rows = env.values.shape[0]
+        if float(np.float32(env.peak) * gain) <= self._target:
+            return np.zeros((rows, env.frames), dtype=np.float32)
+        if self._bases is None:
+            self._bases = [_preview_base(row, self._ramp) for row in env.values]
+        first, second = _ramp_lengths(self._ramp)
+        offset = math.log(self._target) - math.log(float(gain))
+        padded_frames = env.values.shape[1]
+        out = np.empty((rows, env.frames), dtype=np.float32)
+        for r, base in enumerate(self._bases):
+            row = _ramp_and_release(base, padded_frames, first, second, self._release, offset)
+            out[r] = row[_EDGE_PAD : _EDGE_PAD + env.frames]
+        return out
 
 
-@numba.njit(cache=True, nogil=True)
-def _link(envelope: np.ndarray, linked: bool) -> tuple[np.ndarray, float]:
-    """The detector rows (the channels' maximum when ``linked``) and their overall maximum."""
-    channels, frames = envelope.shape
-    if not linked or channels == 1:
-        peak = 0.0
-        for c in range(channels):
-            for i in range(frames):
-                peak = max(peak, envelope[c, i])
-        return envelope, peak
-    out = envelope[0].copy()
-    for c in range(1, channels):
-        row = envelope[c]
-        for i in range(frames):
-            out[i] = max(out[i], row[i])
-    peak = 0.0
-    for i in range(frames):
-        peak = max(peak, out[i])
-    return out.reshape((1, frames)), peak
+def _detector_target(ceiling_dbtp: float) -> float:
+    return 10.0 ** (ceiling_dbtp / 20.0) * 10.0 ** (-_DETECTOR_MARGIN_DB / 20.0)
 
 
-def _measure(
-    out: np.ndarray, stretches: np.ndarray, factor: int, linked: bool
-) -> list[tuple[int, np.ndarray]]:
-    """True-peak envelope of the output on ``stretches`` of padded frames.
-
-    ``out`` is the unpadded output; frame ``p`` of the padded grid is ``out[:, p - _EDGE_PAD]``
-    (zero outside). Each stretch is measured with enough context on both sides that its
-    values equal those of the whole signal's envelope.
-
-    Returns
-    -------
-    segments : list of (start, envelope rows)
-        Padded start frame and the detector rows over the stretch (linked when ``linked``).
-    """
-    context = 2 * _HOLD_FRAMES
-    channels, frames = out.shape
-    segments = []
-    for start, stop in stretches.tolist():
-        lo, hi = start - context - _EDGE_PAD, stop + context - _EDGE_PAD
-        if lo < 0 or hi > frames:  # reaches into the zeros around the signal
-            piece = np.zeros((channels, hi - lo), dtype=np.float32)
-            piece[:, max(-lo, 0) : min(frames, hi) - lo] = out[:, max(lo, 0) : min(frames, hi)]
-        else:
-            piece = out[:, lo:hi]
-        env = true_peak_envelope(piece, factor=factor)[:, context : context + stop - start]
-        segments.append((start, _link(np.ascontiguousarray(env), linked)[0]))
-    return segments
+def _check_detector(
+    detector: DetectorEnvelope, channels: int, frames: int, rate: int, linked: bool
+) -> None:
+    made_for = (detector.channels, detector.frames, detector.sample_rate, detector.linked)
+    if made_for != (channels, frames, rate, linked):
+        raise ParameterError(
+            "envelope was computed for (channels, frames, sample_rate, linked) ="
+            f" {made_for}, not {(channels, frames, rate, linked)}: use"
+            " detector_envelope() of the same samples with the same stereo_link"
+        )
 
 
 def _check_args(
@@ -363,6 +288,27 @@ def _check_args(
     return rate, lookahead, ramp
 
 
+@numba.njit(cache=True, nogil=True)
+def _reduction(log_gain: np.ndarray, floor_db: float) -> tuple[np.ndarray, float, float, int]:
+    """Gain reduction in dB (>= 0, float32) and its max, its sum and count over frames
+    above ``floor_db``."""
+    rows, frames = log_gain.shape
+    out = np.empty((rows, frames), dtype=np.float32)
+    scale = np.float32(-_NEPER_TO_DB)
+    largest = 0.0
+    total = 0.0
+    count = 0
+    for r in range(rows):
+        for i in range(frames):
+            value = max(scale * log_gain[r, i], np.float32(0.0))
+            out[r, i] = value
+            largest = max(largest, value)
+            if value > floor_db:
+                total += value
+                count += 1
+    return out, largest, total, count
+
+
 def _report(
     log_gain: np.ndarray,
     *,
@@ -371,15 +317,12 @@ def _report(
     passes: int,
     ceiling_dbtp: float,
 ) -> LimiterReport:
-    reduction = (-_NEPER_TO_DB * log_gain).astype(np.float32)
-    np.maximum(reduction, 0.0, out=reduction)
-    limited = reduction > _REPORT_FLOOR_DB
-    count = int(limited.sum())
+    reduction, largest, total, count = _reduction(log_gain, _REPORT_FLOOR_DB)
     frames = max(reduction.size, 1)
     return LimiterReport(
         gain_reduction_db=reduction[0] if (was_1d or reduction.shape[0] == 1) else reduction,
-        max_gain_reduction_db=float(reduction.max(initial=0.0)),
-        mean_gain_reduction_db=float(reduction[limited].mean()) if count else 0.0,
+        max_gain_reduction_db=float(largest),
+        mean_gain_reduction_db=total / count if count else 0.0,
         limited_percent=100.0 * count / frames,
         latency_frames=lookahead,
         correction_passes=passes,
@@ -398,6 +341,8 @@ def limit(
     release_ms: float = ...,
     stereo_link: bool = ...,
     compensate_latency: bool = ...,
+    gain_db: float = ...,
+    envelope: DetectorEnvelope | None = ...,
     return_gain: Literal[False] = ...,
 ) -> np.ndarray: ...
 
@@ -413,6 +358,8 @@ def limit(
     release_ms: float = ...,
     stereo_link: bool = ...,
     compensate_latency: bool = ...,
+    gain_db: float = ...,
+    envelope: DetectorEnvelope | None = ...,
     return_gain: Literal[True],
 ) -> tuple[np.ndarray, LimiterReport]: ...
 
@@ -428,6 +375,8 @@ def limit(
     release_ms: float = ...,
     stereo_link: bool = ...,
     compensate_latency: bool = ...,
+    gain_db: float = ...,
+    envelope: DetectorEnvelope | None = ...,
     return_gain: bool = ...,
 ) -> np.ndarray | tuple[np.ndarray, LimiterReport]: ...
 
@@ -442,6 +391,8 @@ def limit(
     release_ms: float = 100.0,
     stereo_link: bool = True,
     compensate_latency: bool = True,
+    gain_db: float = 0.0,
+    envelope: DetectorEnvelope | None = None,
     return_gain: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, LimiterReport]:
     """Hold the true peak of ``samples`` at or under ``ceiling_dbtp``.
@@ -469,6 +420,16 @@ def limit(
     compensate_latency : bool
         True returns output aligned with the input. False returns what a streaming limiter
         would: delayed by ``latency_frames``, the last ``latency_frames`` frames cut off.
+    gain_db : float
+        Gain applied before limiting, dB (-100 to 100): the input is
+        ``samples * float32(10 ** (gain_db / 20))``. The detector scales the envelope of
+        ``samples`` by the gain instead of measuring the gained samples again (the two agree
+        to float32 rounding, far inside the margins); this is the path for levelling, and
+        the same ``gain_db`` always gives the same output.
+    envelope : DetectorEnvelope or None
+        :func:`detector_envelope` of ``samples`` (at unity gain, same ``stereo_link``), to
+        limit the same samples at several gains without computing it each time. The output
+        is exactly that of computing it here.
     return_gain : bool
         Also return a :class:`LimiterReport` with the gain-reduction curve and statistics.
 
@@ -487,34 +448,43 @@ def limit(
     rate, lookahead, ramp = _check_args(
         sample_rate, ceiling_dbtp, lookahead_ms, attack_ms, release_ms
     )
+    check_range("gain_db", gain_db, -100.0, 100.0)
     was_1d = np.ndim(samples) == 1
-    audio = as_2d(samples)
-    channels, frames = audio.shape
+    source = as_2d(samples)
+    channels, frames = source.shape
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-    target = ceiling * 10.0 ** (-_DETECTOR_MARGIN_DB / 20.0)
+    target = _detector_target(ceiling_dbtp)
     verify_at = ceiling * 10.0 ** (-_VERIFY_MARGIN_DB / 20.0)
-
-    padded = np.zeros((channels, frames + 2 * _EDGE_PAD), dtype=np.float32)
-    padded[:, _EDGE_PAD : _EDGE_PAD + frames] = audio
-    # The meter's oversampling factor, so that the detector sees the peaks the meter will.
     factor = true_peak_factor(rate)
     linked = stereo_link and channels > 1
-    envelope, peak = _link(true_peak_envelope(padded, factor=factor), linked)
-    rows = envelope.shape[0]
-    inner = slice(_EDGE_PAD, _EDGE_PAD + frames)
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    audio = source if gain_db == 0.0 else source * gain
 
-    log_gain = np.zeros((rows, padded.shape[1]), dtype=np.float32)
+    detector = envelope
+    if detector is not None:
+        _check_detector(detector, channels, frames, rate, linked)
+    elif max_true_peak(source, factor=factor) * float(gain) * (1.0 + 1e-4) > target:
+        # Otherwise nothing can need limiting (the exact peak search reads the same
+        # interpolated values as the envelope, to float32 rounding), and the envelope is
+        # not needed to know it.
+        detector = _detector(source, rate, stereo_link)
+    padded_frames = frames + 2 * _EDGE_PAD
+    inner = slice(_EDGE_PAD, _EDGE_PAD + frames)
+    rows = 1 if linked else channels
+    log_gain = np.zeros((rows, padded_frames), dtype=np.float32)
     passes = 0
-    if peak > target:
-        log_required = np.empty_like(envelope)
+    if detector is not None and float(np.float32(detector.peak) * gain) > target:
+        # Scaling is monotonic in float32: the peak of the scaled rows is the scaled peak.
+        env = detector.values * gain if gain_db != 0.0 else detector.values
+        log_required = np.empty_like(env)
         with np.errstate(divide="ignore"):
-            np.divide(np.float32(target), envelope, out=log_required)
+            np.divide(np.float32(target), env, out=log_required)
         np.log(log_required, out=log_required)
         np.minimum(log_required, 0.0, out=log_required)
         release = one_pole_coefficient(release_ms, rate)
         log_gain = np.stack([_look_ahead(row, ramp, release) for row in log_required])
-        gain = np.exp(log_gain)
-        result = apply_gain(audio, gain[:, inner])
+        gain_curve = np.exp(log_gain)
+        result = apply_gain(audio, gain_curve[:, inner])
         phases = interpolator_phases(factor)
         # The bound of _unproven_frames needs the envelope to include the samples themselves
         # (a pass-through branch); without one, every frame is measured.
@@ -523,34 +493,33 @@ def limit(
             if provable:
                 unproven = _unproven_frames(
                     log_gain,
-                    gain,
-                    envelope,
+                    gain_curve,
+                    env,
                     phases.shape[1] // 2 + 1,
                     max_phase_gain(phases) * target,
                     verify_at,
                 )
             else:
-                unproven = np.ones(padded.shape[1], dtype=np.bool_)
+                unproven = np.ones(padded_frames, dtype=np.bool_)
             segments = _measure(result, _stretches(unproven, _MERGE_GAP_FRAMES), factor, linked)
-            overs = [(start, env) for start, env in segments if float(env.max()) > verify_at]
+            overs = [(start, seg) for start, seg in segments if float(seg.max()) > verify_at]
             if not overs:
                 break
             passes += 1
             fix = np.zeros_like(log_gain)
-            for start, env in overs:
+            for start, over in overs:
                 # A hair under the verify level, so that float32 rounding of the corrected
                 # product does not leave the same frame marginally over again.
                 with np.errstate(divide="ignore"):
-                    wanted = np.log(np.float32(verify_at * (1.0 - 1e-5)) / env)
-                fix[:, start : start + env.shape[1]] = np.minimum(wanted, 0.0)
+                    wanted = np.log(np.float32(verify_at * (1.0 - 1e-5)) / over)
+                fix[:, start : start + over.shape[1]] = np.minimum(wanted, 0.0)
             log_gain += np.stack([_look_ahead(row, ramp, 0.0) for row in fix])
-            gain = np.exp(log_gain)
-            result = apply_gain(audio, gain[:, inner])
+            gain_curve = np.exp(log_gain)
+            result = apply_gain(audio, gain_curve[:, inner])
         else:
             # Last resort, never reached on any signal we have tried: scaling the whole
             # output scales its interpolated values exactly, whatever the gain did.
-            padded[:, inner] = result
-            measured = float(true_peak_envelope(padded, factor=factor).max())
+            measured = max_true_peak(result, factor=factor)
             if measured > verify_at:
                 log_gain += np.float32(math.log(verify_at * (1.0 - 1e-5) / measured))
                 result = apply_gain(audio, np.exp(log_gain)[:, inner])
