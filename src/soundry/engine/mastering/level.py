@@ -1,9 +1,18 @@
 """Closed-loop loudness targeting: gain, true-peak limiter, measure, correct.
 
 A limiter takes loudness away as it works, so "gain by target minus measured, then limit"
-lands short of the target by however much the limiter removed. The loop here measures the
-limited result with our own BS.1770 meter and corrects the gain until the integrated
-loudness is within ``tolerance_lu`` of the target, or reports why it cannot be.
+lands short of the target by however much the limiter removed. The loop here corrects the
+gain until the integrated loudness of the limited result is within ``tolerance_lu`` of the
+target, or reports why it cannot be.
+
+Trying a gain is cheap: the limiter's detector envelope is computed once (it scales with
+the gain), :class:`~soundry.dsp.limiter.LimiterPreview` gives the limiter's gain curve at
+that gain in one pass, and the loudness is estimated from K-weighted energies of the input
+computed once, weighted by the gain curve squared (exact but for the K-filter's short
+memory across gain changes). Only a gain the estimate accepts is rendered with the real
+limiter and measured with our own BS.1770 meter; if that measurement misses the tolerance,
+the estimate is recalibrated by the difference and the search goes on. The reported figures
+are always measurements of the returned samples.
 """
 
 from __future__ import annotations
@@ -11,10 +20,25 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-from soundry.dsp.limiter import LimiterReport, limit
-from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
+from soundry.dsp._kweighting import TICKS_PER_SUBBLOCK, k_weighting_sos, tick_bounds
+from soundry.dsp.limiter import (
+    DetectorEnvelope,
+    LimiterPreview,
+    LimiterReport,
+    detector_envelope,
+    limit,
+)
+from soundry.dsp.loudness import (
+    ABSOLUTE_GATE_LUFS,
+    RELATIVE_GATE_LU,
+    default_channel_weights,
+    integrated_loudness,
+    true_peak_dbtp,
+)
+from soundry.dsp.oversample import max_true_peak
 from soundry.errors import ParameterError
 
 __all__ = [
@@ -65,6 +89,146 @@ class LevelResult:
     limiter: LimiterReport | None = None
 
 
+# BS.1770's constant: L = -0.691 + 10 log10(weighted mean square).
+_LOUDNESS_OFFSET_DB = -0.691
+_MOMENTARY_SUBBLOCKS = 4  # a 400 ms gating block is 4 sub-blocks of 100 ms
+_NEPER_TO_DB = 20.0 / math.log(10.0)
+# Gain reduction under this does not count as limiting (as in the limiter's report).
+_LIMITED_FLOOR_DB = 0.01
+# Estimates aim this much closer than the tolerance, so that the one real measurement lands
+# inside it despite the estimate's own (far smaller) error.
+_ESTIMATE_AIM = 0.5
+# Margin of the "nothing to limit" test on the true peak (float32 rounding of the detector).
+_PEAK_MARGIN = 1.0 + 1e-4
+
+
+@numba.njit(cache=True, nogil=True)
+def _k_energy(audio: np.ndarray, sos: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per frame, the channel-weighted square of the K-weighted signal (float64)."""
+    channels, frames = audio.shape
+    out = np.zeros(frames)
+    for c in range(channels):
+        w = weights[c]
+        if w == 0.0:
+            continue
+        x = audio[c]
+        a1, a2, a3, a4, a5 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
+        b1, b2, b3, b4, b5 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
+        u1 = u2 = v1 = v2 = 0.0  # transposed direct form II states of the two stages
+        for i in range(frames):
+            value = float(x[i])
+            y = a1 * value + u1
+            u1 = a2 * value - a4 * y + u2
+            u2 = a3 * value - a5 * y
+            z = b1 * y + v1
+            v1 = b2 * y - b4 * z + v2
+            v2 = b3 * y - b5 * z
+            out[i] += w * z * z
+            if (i & 4095) == 0:  # keep decaying tails out of slow subnormals
+                u1 = u1 if abs(u1) > 1e-100 else 0.0
+                u2 = u2 if abs(u2) > 1e-100 else 0.0
+                v1 = v1 if abs(v1) > 1e-100 else 0.0
+                v2 = v2 if abs(v2) > 1e-100 else 0.0
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _limited_energy(
+    energy: np.ndarray,
+    log_gain: np.ndarray,
+    squared: np.ndarray,
+    bounds: np.ndarray,
+    floor_db: float,
+) -> tuple[np.ndarray, float, float]:
+    """Sub-block sums of ``energy * squared`` (``squared`` is the gain squared), and the
+    largest and mean gain reduction (dB) over frames reduced by more than ``floor_db``."""
+    n = bounds.shape[0] - 1
+    sums = np.zeros(n)
+    for k in range(n):
+        total = 0.0
+        for i in range(bounds[k], bounds[k + 1]):
+            total += energy[i] * squared[i]
+        sums[k] = total
+    largest = 0.0
+    reduced = 0.0
+    count = 0
+    floor = -floor_db / _NEPER_TO_DB
+    for i in range(log_gain.shape[0]):
+        lg = log_gain[i]
+        largest = min(largest, lg)
+        if lg < floor:
+            reduced += lg
+            count += 1
+    mean = -_NEPER_TO_DB * reduced / count if count else 0.0
+    return sums, -_NEPER_TO_DB * largest, mean
+
+
+class _Estimate:
+    """Loudness and limiting of ``limit(samples, gain_db=g)`` for any ``g``, estimated."""
+
+    def __init__(
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        *,
+        source_lufs: float,
+        ceiling_dbtp: float,
+        release_ms: float,
+    ) -> None:
+        self._audio = audio
+        self._rate = sample_rate
+        self._source_lufs = source_lufs
+        self._ceiling_dbtp = ceiling_dbtp
+        self._release_ms = release_ms
+        factor = 4 if sample_rate < 176_400 else 2
+        self._peak = max_true_peak(audio, factor=factor)
+        # Under this true peak nothing is limited (0.1 dB is more than the limiter's margin).
+        self._unlimited_peak = 10.0 ** ((ceiling_dbtp - 0.1) / 20.0) / _PEAK_MARGIN
+        # Built on the first gain that may need limiting.
+        self.envelope: DetectorEnvelope | None = None
+        self._preview: LimiterPreview | None = None
+        self._energy = np.zeros(0)
+        self._bounds = np.zeros(0, dtype=np.int64)
+
+    def _build(self) -> LimiterPreview:
+        if self._preview is None:
+            audio, rate = self._audio, self._rate
+            self.envelope = detector_envelope(audio, rate)
+            self._preview = LimiterPreview(
+                self.envelope,
+                ceiling_dbtp=self._ceiling_dbtp,
+                lookahead_ms=LIMITER_LOOKAHEAD_MS,
+                release_ms=self._release_ms,
+            )
+            sos = k_weighting_sos(rate)
+            weights = default_channel_weights(audio.shape[0]).astype(np.float64)
+            self._energy = _k_energy(audio, sos, weights)
+            self._bounds = tick_bounds(audio.shape[1], rate)[::TICKS_PER_SUBBLOCK]
+        return self._preview
+
+    def __call__(self, gain_db: float) -> tuple[float, float, float]:
+        """Estimated integrated loudness (LUFS), largest and mean gain reduction (dB)."""
+        if self._peak * 10.0 ** (gain_db / 20.0) <= self._unlimited_peak:
+            return self._source_lufs + gain_db, 0.0, 0.0  # nothing to limit: exact
+        log_gain = self._build().log_gain(gain_db)[0]
+        squared = np.exp(log_gain * np.float32(2.0))  # numpy's float32 exp is vectorised
+        sums, largest, mean = _limited_energy(
+            self._energy, log_gain, squared, self._bounds, _LIMITED_FLOOR_DB
+        )
+        n = sums.shape[0] - _MOMENTARY_SUBBLOCKS + 1
+        if n <= 0:
+            return -math.inf, largest, mean
+        windows = sum(sums[k : k + n] for k in range(_MOMENTARY_SUBBLOCKS))
+        gain = float(np.float32(10.0 ** (gain_db / 20.0)))
+        power = gain * gain * windows / (self._bounds[_MOMENTARY_SUBBLOCKS:] - self._bounds[:n])
+        power = power[power > 10.0 ** ((ABSOLUTE_GATE_LUFS - _LOUDNESS_OFFSET_DB) / 10.0)]
+        if power.size:
+            power = power[power > power.mean() * 10.0 ** (RELATIVE_GATE_LU / 10.0)]
+        if power.size == 0:
+            return -math.inf, largest, mean
+        return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(float(power.mean())), largest, mean
+
+
 def reach_loudness(
     samples: np.ndarray,
     *,
@@ -109,7 +273,8 @@ def reach_loudness(
     -------
     LevelResult
         The audio and the measured facts. ``samples`` is exactly
-        ``limit(input * 10**(gain_db / 20), ...)``, so re-applying ``gain_db`` reproduces it.
+        ``apply_level(input, gain_db=gain_db, ...)[0]``, so re-applying ``gain_db``
+        reproduces it bit for bit.
         Silence returns unchanged with ``reached`` False.
     """
     if not MIN_TARGET_LUFS <= target_lufs <= MAX_TARGET_LUFS:
@@ -131,23 +296,47 @@ def reach_loudness(
             "the input is silent (below the -70 LUFS gate): nothing to level",
         )
     gain_db = min(target_lufs - source_lufs, max_gain_db)
-    note = ""
-    previous: tuple[float, float] | None = None  # (gain_db, measured LUFS) of the last pass
-    for iteration in range(1, max_iterations + 1):
+    estimate = _Estimate(
+        audio,
+        sample_rate,
+        source_lufs=source_lufs,
+        ceiling_dbtp=ceiling_dbtp,
+        release_ms=release_ms,
+    )
+
+    def render(gain: float) -> tuple[np.ndarray, LimiterReport, float]:
         out, report = apply_level(
             audio,
             sample_rate=sample_rate,
-            gain_db=gain_db,
+            gain_db=gain,
             ceiling_dbtp=ceiling_dbtp,
             release_ms=release_ms,
+            envelope=estimate.envelope,
         )
-        measured = integrated_loudness(out, sample_rate)
+        return out, report, integrated_loudness(out, sample_rate)
+
+    note = ""
+    offset = 0.0  # real minus estimated loudness, once a render has shown it
+    previous: tuple[float, float] | None = None  # (gain_db, estimate) of the last pass
+    rendered: tuple[float, np.ndarray, LimiterReport, float] | None = None
+    for iteration in range(1, max_iterations + 1):
+        estimated, peak_reduction, mean_reduction = estimate(gain_db)
+        measured = estimated + offset
         error_lu = target_lufs - measured
-        if abs(error_lu) <= tolerance_lu or iteration == max_iterations:
-            break
+        if abs(error_lu) <= _ESTIMATE_AIM * tolerance_lu or iteration == max_iterations:
+            out, report, real = render(gain_db)
+            rendered = (gain_db, out, report, real)
+            if abs(target_lufs - real) <= tolerance_lu or iteration == max_iterations:
+                break
+            # The estimate missed: recalibrate it on the measurement and go on from there.
+            offset = real - estimated
+            measured = real
+            error_lu = target_lufs - measured
+            peak_reduction = report.max_gain_reduction_db
+            mean_reduction = report.mean_gain_reduction_db
         excess_db = max(
-            report.max_gain_reduction_db - max_peak_limiting_db,
-            report.mean_gain_reduction_db - max_mean_limiting_db,
+            peak_reduction - max_peak_limiting_db,
+            mean_reduction - max_mean_limiting_db,
         )
         if excess_db > 0:
             # Too much limiting already: back off by the excess and stop there.
@@ -158,28 +347,22 @@ def reach_loudness(
                 f" average under a {ceiling_dbtp:g} dBTP ceiling; stopped short rather than"
                 " crush the dynamics"
             )
-        elif error_lu > 0 and gain_db >= max_gain_db:
+            break
+        if error_lu > 0 and gain_db >= max_gain_db:
             note = f"the input needs more than {max_gain_db:g} dB of gain; stopped there"
             break
-        else:
-            # Under heavy limiting a dB of gain adds less than a LU: step by the secant
-            # slope of the last two passes (bounded, so one odd pass cannot run away).
-            slope = 1.0
-            if previous is not None and abs(gain_db - previous[0]) > 1e-3:
-                slope = (measured - previous[1]) / (gain_db - previous[0])
-                slope = min(max(slope, 0.25), 1.0)
-            previous = (gain_db, measured)
-            gain_db = min(gain_db + error_lu / slope, max_gain_db)
-            continue
-        out, report = apply_level(
-            audio,
-            sample_rate=sample_rate,
-            gain_db=gain_db,
-            ceiling_dbtp=ceiling_dbtp,
-            release_ms=release_ms,
-        )
-        measured = integrated_loudness(out, sample_rate)
-        break
+        # Under heavy limiting a dB of gain adds less than a LU: step by the secant slope of
+        # the last two passes (bounded, so one odd pass cannot run away).
+        slope = 1.0
+        if previous is not None and abs(gain_db - previous[0]) > 1e-3:
+            slope = (estimated - previous[1]) / (gain_db - previous[0])
+            slope = min(max(slope, 0.25), 1.0)
+        previous = (gain_db, estimated)
+        gain_db = min(gain_db + error_lu / slope, max_gain_db)
+    if rendered is None or rendered[0] != gain_db:
+        out, report, measured = render(gain_db)
+    else:
+        _, out, report, measured = rendered
     reached = abs(target_lufs - measured) <= tolerance_lu
     if not reached and not note:
         note = f"reached {measured:.2f} LUFS, not {target_lufs:.2f}, in {iteration} passes"
@@ -202,6 +385,7 @@ def apply_level(
     gain_db: float,
     ceiling_dbtp: float,
     release_ms: float = LIMITER_RELEASE_MS,
+    envelope: DetectorEnvelope | None = None,
 ) -> tuple[np.ndarray, LimiterReport]:
     """Gain then true-peak limit: the last stage of every master, shared by plan and render.
 
@@ -217,18 +401,22 @@ def apply_level(
         Limiter ceiling, dBTP.
     release_ms : float
         Limiter release, ms.
+    envelope : DetectorEnvelope or None
+        :func:`~soundry.dsp.limiter.detector_envelope` of ``samples``, if already known; the
+        output is the same without it.
 
     Returns
     -------
     out : np.ndarray [shape=(channels, frames), dtype=float32]
     report : LimiterReport
     """
-    gained = np.asarray(samples, dtype=np.float32) * np.float32(10.0 ** (gain_db / 20.0))
     return limit(
-        gained,
+        np.asarray(samples, dtype=np.float32),
         sample_rate=sample_rate,
         ceiling_dbtp=ceiling_dbtp,
         lookahead_ms=LIMITER_LOOKAHEAD_MS,
         release_ms=release_ms,
+        gain_db=gain_db,
+        envelope=envelope,
         return_gain=True,
     )
