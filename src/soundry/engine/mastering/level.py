@@ -180,8 +180,11 @@ class _Estimate:
         self._source_lufs = source_lufs
         self._ceiling_dbtp = ceiling_dbtp
         self._release_ms = release_ms
-        factor = 4 if sample_rate < 176_400 else 2
-        self._peak = max_true_peak(audio, factor=factor)
+        self._factor = 4 if sample_rate < 176_400 else 2
+        # The true peak is at least the sample peak; it is searched for only when that
+        # leaves open whether a gain needs limiting.
+        self._sample_peak = float(np.abs(audio).max(initial=0.0))
+        self._true_peak: float | None = None
         # Under this true peak nothing is limited (0.1 dB is more than the limiter's margin).
         self._unlimited_peak = 10.0 ** ((ceiling_dbtp - 0.1) / 20.0) / _PEAK_MARGIN
         # Built on the first gain that may need limiting.
@@ -208,8 +211,12 @@ class _Estimate:
 
     def __call__(self, gain_db: float) -> tuple[float, float, float]:
         """Estimated integrated loudness (LUFS), largest and mean gain reduction (dB)."""
-        if self._peak * 10.0 ** (gain_db / 20.0) <= self._unlimited_peak:
-            return self._source_lufs + gain_db, 0.0, 0.0  # nothing to limit: exact
+        scale = 10.0 ** (gain_db / 20.0)
+        if self._sample_peak * scale <= self._unlimited_peak:
+            if self._true_peak is None:
+                self._true_peak = max_true_peak(self._audio, factor=self._factor)
+            if self._true_peak * scale <= self._unlimited_peak:
+                return self._source_lufs + gain_db, 0.0, 0.0  # nothing to limit: exact
         log_gain = self._build().log_gain(gain_db)[0]
         squared = np.exp(log_gain * np.float32(2.0))  # numpy's float32 exp is vectorised
         sums, largest, mean = _limited_energy(
