@@ -11,7 +11,7 @@ import soundfile as sf
 from scipy import signal
 
 import soundry.dsp.limiter as limiter_module
-from soundry.dsp.limiter import LimiterReport, limit
+from soundry.dsp.limiter import LimiterReport, detector_envelope, limit
 from soundry.dsp.loudness import true_peak_dbtp
 from soundry.errors import ParameterError
 
@@ -105,6 +105,20 @@ def test_ceiling_holds_on_synthetic_signals(
     name: str, ceiling: float, rng: np.random.Generator
 ) -> None:
     assert_under_ceiling(SYNTHETIC[name](rng), RATE, ceiling)
+
+
+@pytest.mark.parametrize("ceiling", CEILINGS)
+@pytest.mark.parametrize("name", sorted(SYNTHETIC))
+def test_ceiling_holds_on_the_gained_path(
+    name: str, ceiling: float, rng: np.random.Generator
+) -> None:
+    """The loudness loop's path: gain applied inside, detector envelope computed once."""
+    x = SYNTHETIC[name](rng) * db(-9.0)
+    envelope = detector_envelope(x, RATE)
+    for gain_db in (3.0, 9.0, 15.0):
+        y = limit(x, sample_rate=RATE, ceiling_dbtp=ceiling, gain_db=gain_db, envelope=envelope)
+        measured = true_peak_dbtp(y, RATE)
+        assert measured <= ceiling, f"{measured:.4f} dBTP over {ceiling} at +{gain_db} dB"
 
 
 @pytest.mark.parametrize("rate", [8_000, 48_000, 96_000, 192_000])

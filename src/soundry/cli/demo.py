@@ -65,7 +65,7 @@ def demo(
     console.print(
         f"target {target_lufs:g} LUFS / {ceiling_dbtp:g} dBTP: "
         f"{'reached' if report['reached'] else 'not reached'} "
-        f"in {report['iterations']} limiter pass(es). {report['note']}"
+        f"after {report['iterations']} tries of the loudness loop. {report['note']}"
     )
     console.print(f"wrote {source_path} and {master_path}")
 
