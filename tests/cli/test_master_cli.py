@@ -109,3 +109,11 @@ def test_master_preview_rejects_a_bad_variant(mix_flac: Path, tmp_path: Path) ->
     result = run_cli("master-preview", mix_flac, "--out-dir", tmp_path, "--variant", "colour=red")
     assert result.returncode == 1
     assert "variant" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_output_folder_fails_before_any_work(mix_flac: Path, tmp_path: Path) -> None:
+    out = tmp_path / "master.flac"
+    result = run_cli("master", mix_flac, "-o", out, "--report", tmp_path / "no" / "r.json")
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+    assert not out.exists()

@@ -87,6 +87,7 @@ def master_command(
         stereo_image=stereo_image,
         reference_blend=reference_blend,
     )
+    _check_folders(output, report)
     with _stages() as progress:
         task = progress.add_task(f"decoding {input_path.name}")
         audio = decode(input_path)
@@ -201,6 +202,15 @@ def master_album_command(
             encode(audio, out_dir / f"{path.stem}-master{suffix}", **fmt.encode_options())  # type: ignore[arg-type]
         _write_json(out_dir / "album-report.json", result.summary)
     Console().print_json(json.dumps(result.summary))
+
+
+def _check_folders(*paths: Path | None) -> None:
+    """Fail before any work when an output could not be written at the end."""
+    from soundry.errors import ParameterError
+
+    for path in paths:
+        if path is not None and not path.parent.is_dir():
+            raise ParameterError(f"{path}: the folder {path.parent} does not exist")
 
 
 def _parse_variant(text: str) -> Any:
