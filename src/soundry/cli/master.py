@@ -70,8 +70,10 @@ def master_command(
     bit_depth: BitDepth = None,
     report: ReportPath = None,
 ) -> None:
-    """Master a mix to a loudness target under a true-peak ceiling, with optional tone,
-    stereo image and reference matching; writes the master (and a JSON report)."""
+    """Master a mix: loudness target, true-peak ceiling, tone, stereo image, reference.
+
+    Writes the master in the source's format unless told otherwise, and a JSON report.
+    """
     from soundry.audio import decode, encode
     from soundry.engine.mastering.chain import plan_master
     from soundry.engine.mastering.master import prepare_input
