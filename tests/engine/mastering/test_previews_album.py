@@ -87,3 +87,12 @@ def test_album_brings_tracks_together() -> None:
 def test_album_rejects_one_track(song: AudioBuffer) -> None:
     with pytest.raises(ParameterError, match="2 to"):
         master_album([song], MasterSettings())
+
+
+def test_previews_are_the_same_in_threads_or_not(song: AudioBuffer) -> None:
+    variants = [MasterSettings(profile="a"), MasterSettings(profile="g", stereo_image=True)]
+    serial = master_previews(song, variants, duration_s=10.0, workers=1)
+    threaded = master_previews(song, variants, duration_s=10.0, workers=2)
+    for one, other in zip(serial, threaded, strict=True):
+        assert np.array_equal(one.audio.samples, other.audio.samples)
+        assert one.report.to_dict() == other.report.to_dict()

@@ -7,7 +7,9 @@ by ``keep_relative`` of its original difference and at most ``max_offset_lu``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,6 +46,7 @@ def master_album(
     keep_relative: float = 0.5,
     max_offset_lu: float = 3.0,
     sample_rate: int | None = None,
+    workers: int | None = None,
 ) -> AlbumResult:
     """Master ``tracks`` as one album.
 
@@ -60,6 +63,8 @@ def master_album(
         Largest loudness offset from the album target any track keeps, LU.
     sample_rate : int or None
         Output rate for every track, Hz.
+    workers : int or None
+        Tracks mastered at once, in threads; default one per CPU core.
 
     Returns
     -------
@@ -84,27 +89,34 @@ def master_album(
     # Offsets are relative to the loudest tracks, so the album's loud end meets the target.
     relative = loudness - loudness.max()
     offsets = np.clip(keep_relative * relative, -max_offset_lu, 0.0)
-    reports, outputs, per_track = [], [], []
-    for index, (track, offset) in enumerate(zip(sources, offsets, strict=True)):
-        target = float(np.clip(settings.target_lufs + offset, MIN_TARGET_LUFS, MAX_TARGET_LUFS))
-        track_settings = replace(settings, target_lufs=target)
-        plan, render = plan_master(track, track_settings, tonal_target_db=album_curve)
-        reports.append(
-            MasterReport.build(
-                track, render, plan, before=snapshot(track.samples, track.sample_rate)
-            )
+
+    def one(index: int) -> tuple[MasterReport, AudioBuffer, dict[str, Any]]:
+        track = sources[index]
+        target = float(
+            np.clip(settings.target_lufs + offsets[index], MIN_TARGET_LUFS, MAX_TARGET_LUFS)
         )
-        outputs.append(track.with_samples(render.samples))
-        per_track.append(
-            {
-                "index": index,
-                "loudness_before_lufs": float(loudness[index]),
-                "target_lufs": target,
-                "loudness_after_lufs": render.level.integrated_lufs,
-                "gain_db": plan.gain_db,
-                "tonal_adjustment_db": (album_curve - curves[index]).round(2).tolist(),
-            }
+        plan, render = plan_master(
+            track, replace(settings, target_lufs=target), tonal_target_db=album_curve
         )
+        report = MasterReport.build(
+            track, render, plan, before=snapshot(track.samples, track.sample_rate)
+        )
+        facts = {
+            "index": index,
+            "loudness_before_lufs": float(loudness[index]),
+            "target_lufs": target,
+            "loudness_after_lufs": render.level.integrated_lufs,
+            "gain_db": plan.gain_db,
+            "tonal_adjustment_db": (album_curve - curves[index]).round(2).tolist(),
+        }
+        return report, track.with_samples(render.samples), facts
+
+    count = min(len(sources), workers or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="soundry-album") as pool:
+        results = list(pool.map(one, range(len(sources))))
+    reports = [report for report, _, _ in results]
+    outputs = [audio for _, audio, _ in results]
+    per_track = [facts for _, _, facts in results]
     after_curves = np.array([measure_balance_db(o.samples, o.sample_rate) for o in outputs])
     after_loudness = np.array([entry["loudness_after_lufs"] for entry in per_track])
     summary = {
