@@ -117,3 +117,25 @@ def test_missing_output_folder_fails_before_any_work(mix_flac: Path, tmp_path: P
     assert result.returncode == 1
     assert "does not exist" in result.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".m4a"])
+def test_lossy_master_holds_the_ceiling_in_the_decoded_file(
+    mix_flac: Path, tmp_path: Path, suffix: str
+) -> None:
+    from soundry.audio import decode
+
+    out = tmp_path / f"master{suffix}"
+    report_path = tmp_path / "report.json"
+    result = run_cli("master", mix_flac, "-o", out, "--loudness", "HIGH", "--report", report_path)
+    assert result.returncode == 0, result.stderr
+    delivered = decode(out)
+    peak = true_peak_dbtp(delivered.samples, delivered.sample_rate)
+    assert peak <= -1.0
+    assert integrated_loudness(delivered.samples, delivered.sample_rate) == pytest.approx(
+        -10.0, abs=0.3
+    )
+    target = json.loads(report_path.read_text())["target"]
+    assert target["ceiling_dbtp"] == -1.0
+    assert target["delivered_true_peak_dbtp"] == pytest.approx(peak, abs=0.01)
+    assert target["limiter_ceiling_dbtp"] < -1.0

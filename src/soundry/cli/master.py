@@ -74,8 +74,11 @@ def master_command(
 
     Writes the master in the source's format unless told otherwise, and a JSON report.
     """
-    from soundry.audio import decode, encode
-    from soundry.engine.mastering.chain import plan_master
+    from dataclasses import replace
+
+    from soundry.audio import decode
+    from soundry.audio._atomic import atomic_path
+    from soundry.engine.mastering.delivery import master_for_delivery
     from soundry.engine.mastering.master import prepare_input
     from soundry.engine.mastering.output import choose_output_format
     from soundry.engine.mastering.report import MasterReport, snapshot
@@ -107,12 +110,23 @@ def master_command(
         source = prepare_input(audio, sample_rate=fmt.sample_rate)
         progress.update(task, description="measuring the mix")
         before = snapshot(source.samples, source.sample_rate)
-        progress.update(task, description="mastering (tone, dynamics, image, loudness)")
-        plan, render = plan_master(source, settings, reference=ref)
+        progress.update(task, description=f"mastering and encoding {fmt.format}")
+        delivery = master_for_delivery(source, settings, fmt, reference=ref)
         progress.update(task, description="measuring the master")
-        result = MasterReport.build(source, render, plan, before=before)
+        result = MasterReport.build(source, delivery.render, delivery.plan, before=before)
+        result = replace(
+            result,
+            target={
+                **result.target,
+                "ceiling_dbtp": settings.ceiling_dbtp,
+                "limiter_ceiling_dbtp": delivery.limiter_ceiling_dbtp,
+                "delivered_true_peak_dbtp": delivery.delivered_true_peak_dbtp,
+                "output_format": fmt.format,
+            },
+        )
         progress.update(task, description=f"writing {output.name}")
-        encode(source.with_samples(render.samples), output, **fmt.encode_options())  # type: ignore[arg-type]
+        with atomic_path(output) as tmp:
+            tmp.write_bytes(delivery.encoded)
         if report is not None:
             _write_json(report, result.to_dict())
     _print_summary(result.to_dict(), output)
@@ -250,7 +264,8 @@ def _print_summary(report: dict[str, Any], output: Path) -> None:
     console = Console()
     console.print(
         f"wrote {output}: {_num(before['integrated_lufs'])} -> {_num(after['integrated_lufs'])}"
-        f" LUFS (target {target['target_lufs']:g}), true peak {_num(after['true_peak_dbtp'])}"
+        f" LUFS (target {target['target_lufs']:g}), true peak"
+        f" {_num(target.get('delivered_true_peak_dbtp', after['true_peak_dbtp']))}"
         f" dBTP (ceiling {target['ceiling_dbtp']:g}), LRA {_num(before['lra_lu'])} ->"
         f" {_num(after['lra_lu'])} LU"
     )
