@@ -108,10 +108,10 @@ def test_demo_masters_to_target_under_ceiling(tmp_path: Path) -> None:
     result = run_cli("demo", "--out", tmp_path, "--duration-s", "8", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["reached"] is True
-    assert report["after"]["integrated_lufs"] == pytest.approx(-14.0, abs=0.1)
-    assert report["after"]["true_peak_dbtp"] <= -1.0
-    assert report["before"]["integrated_lufs"] < -16.0
+    assert report["target"]["reached"] is True
+    assert report["after"]["loudness"]["integrated_lufs"] == pytest.approx(-14.0, abs=0.1)
+    assert report["after"]["loudness"]["true_peak_dbtp"] <= -1.0
+    assert report["before"]["loudness"]["integrated_lufs"] < -16.0
     master = Path(report["files"]["master"])
     data, rate = sf.read(master, dtype="float32", always_2d=True)
     assert rate == 44_100

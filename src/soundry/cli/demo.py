@@ -30,18 +30,19 @@ def demo(
     duration_s: Annotated[float, typer.Option(help="Length of the song, seconds.")] = 20.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Generate a 20 s song, master it to -14 LUFS / -1 dBTP and print the report."""
+    """Generate a 20 s song, master it (soundry.master) to -14 LUFS / -1 dBTP, print the report."""
     from soundry.audio import encode
     from soundry.audio.synth import demo_song
-    from soundry.engine.mastering.demo_chain import master_demo
+    from soundry.engine.mastering import master
 
     song = demo_song(duration_s=duration_s)
-    report, master = master_demo(song, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
+    mastered, result = master(song, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp)
     out_dir.mkdir(parents=True, exist_ok=True)
     source_path = out_dir / "demo-source.wav"
     master_path = out_dir / "demo-master.wav"
     encode(song, source_path, bit_depth=24)
-    encode(master, master_path, bit_depth=24)
+    encode(mastered, master_path, bit_depth=24)
+    report = result.to_dict()
     report["files"] = {"source": str(source_path), "master": str(master_path)}
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -51,21 +52,14 @@ def demo(
     table.add_column("measure")
     table.add_column("before", justify="right")
     table.add_column("after", justify="right")
-    for key in (
-        "integrated_lufs",
-        "lra_lu",
-        "true_peak_dbtp",
-        "sample_peak_dbfs",
-        "short_term_max_lufs",
-    ):
-        before, after = report["before"][key], report["after"][key]
+    for key in report["after"]["loudness"]:
+        before, after = report["before"]["loudness"][key], report["after"]["loudness"][key]
         table.add_row(key, _fmt(before), _fmt(after))
     console.print(table)
-    console.print(f"chain: {', '.join(report['chain'])}")
+    target = report["target"]
     console.print(
-        f"target {target_lufs:g} LUFS / {ceiling_dbtp:g} dBTP: "
-        f"{'reached' if report['reached'] else 'not reached'} "
-        f"after {report['iterations']} tries of the loudness loop. {report['note']}"
+        f"target {target_lufs:g} LUFS / {ceiling_dbtp:g} dBTP:"
+        f" {'reached' if target['reached'] else 'not reached'}. {target['note']}"
     )
     console.print(f"wrote {source_path} and {master_path}")
 
