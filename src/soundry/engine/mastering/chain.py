@@ -12,14 +12,30 @@ same samples as the same span of the full render, which is what makes previews h
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
-from soundry.dsp.filters import apply_sos, highpass
-from soundry.engine.mastering.image import ImagePlan, apply_image, measure_width, plan_image
+from soundry.audio.stream import ArraySource
+from soundry.dsp.limiter import DetectorEnvelope
+from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
+from soundry.engine.mastering.analysis import (
+    DC_BLOCK_HZ,
+    SourceAnalysis,
+    analyse_source,
+    dc_block,
+)
+from soundry.engine.mastering.image import (
+    ImagePlan,
+    apply_image,
+    measure_width,
+    plan_image_from_spectra,
+    usable_edges,
+)
 from soundry.engine.mastering.level import (
     LIMITER_LOOKAHEAD_MS,
     LIMITER_RELEASE_MS,
@@ -27,7 +43,19 @@ from soundry.engine.mastering.level import (
     apply_level,
     reach_loudness,
 )
-from soundry.engine.mastering.multiband import MultibandPlan, apply_multiband, plan_multiband
+from soundry.engine.mastering.multiband import (
+    CROSSOVER_HZ,
+    MultibandPlan,
+    apply_multiband,
+    plan_multiband_from_powers,
+)
+from soundry.engine.mastering.prediction import (
+    GainDecision,
+    decide_gain,
+    level_model,
+    predict_band_powers,
+    tonal_band_gains,
+)
 from soundry.engine.mastering.profiles import profile_for
 from soundry.engine.mastering.reference import (
     ReferenceTargets,
@@ -36,16 +64,32 @@ from soundry.engine.mastering.reference import (
     blend_width,
 )
 from soundry.engine.mastering.settings import MasterSettings
-from soundry.engine.mastering.tonal import TonalPlan, apply_tonal, plan_tonal
+from soundry.engine.mastering.tonal import TonalPlan, apply_tonal, plan_tonal_from_powers
 from soundry.errors import ParameterError
 
-__all__ = ["MasterPlan", "MasterRender", "plan_master", "render_excerpt", "render_master"]
+__all__ = [
+    "CORRECT_ABOVE_LU",
+    "LIMITER_SETTLE_S",
+    "REACHED_WITHIN_LU",
+    "MasterPlan",
+    "MasterRender",
+    "PreparedSource",
+    "Staged",
+    "finish_master",
+    "plan_master",
+    "prepare_source",
+    "render_excerpt",
+    "render_master",
+    "stage_master",
+]
 
-# Sub-sonic high-pass that removes DC: low enough to leave every musical bass untouched.
-DC_BLOCK_HZ = 10.0
+# The master corrects a predicted gain that misses the target by more than this (LU) ...
+CORRECT_ABOVE_LU = 0.3
+# ... and calls the target reached within this.
+REACHED_WITHIN_LU = 0.3
 # Context for IIR states (DC blocker, limiter release) to settle before an excerpt:
 # both decay by e^-20 or more within this time.
-_SETTLE_S = 2.0
+LIMITER_SETTLE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -80,7 +124,7 @@ class MasterPlan:
     @property
     def preroll_frames(self) -> int:
         """Frames of context an excerpt render needs on each side to match the full render."""
-        settle = int(_SETTLE_S * self.sample_rate)
+        settle = int(LIMITER_SETTLE_S * self.sample_rate)
         return settle + max(
             self.tonal.preroll_frames, self.multiband.preroll_frames, self.image.preroll_frames
         )
@@ -117,48 +161,65 @@ class MasterRender:
         The loudness loop's result (gain, measured loudness and true peak, limiter stats).
     multiband_stats : dict
         Gain reduction per band of the multiband stage.
+    plan : MasterPlan
+        The plan rendered (its gain is the one used).
     """
 
     samples: np.ndarray
     level: LevelResult
     multiband_stats: dict[str, Any]
+    plan: MasterPlan
 
 
-def _dc_block(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    return apply_sos(samples, highpass(DC_BLOCK_HZ, sample_rate, slope_db_per_octave=12))
+@dataclass(frozen=True)
+class PreparedSource:
+    """A track ready to be mastered any number of ways: DC-blocked, and analysed once.
+
+    Attributes
+    ----------
+    samples : np.ndarray [shape=(channels, frames), dtype=float32]
+        The track after the DC blocker (the chain's first stage).
+    analysis : SourceAnalysis
+        What every plan is made from.
+    """
+
+    samples: np.ndarray
+    analysis: SourceAnalysis
 
 
-def plan_master(
-    audio: AudioBuffer,
+def prepare_source(audio: AudioBuffer) -> PreparedSource:
+    """DC-block and analyse ``audio`` (the part of a master every variant shares)."""
+    x = dc_block(audio.samples, audio.sample_rate)
+    return PreparedSource(x, analyse_source(ArraySource(x, audio.sample_rate), dc_blocked=True))
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A planned master before its limiter: the plan and the signal that enters the limiter."""
+
+    plan: MasterPlan
+    pre_limiter: np.ndarray
+    decision: GainDecision
+    multiband_stats: dict[str, Any]
+    envelope: DetectorEnvelope | None = None
+
+
+def stage_master(
+    prepared: PreparedSource,
     settings: MasterSettings,
     *,
     reference: AudioBuffer | None = None,
     tonal_target_db: np.ndarray | None = None,
-) -> tuple[MasterPlan, MasterRender]:
-    """Analyse ``audio`` and decide every stage of its master.
+) -> Staged:
+    """Plan every stage from the analysis, render up to the limiter, choose the gain.
 
-    Parameters
-    ----------
-    audio : AudioBuffer
-        The mix, shape (channels, frames), any supported rate.
-    settings : MasterSettings
-        Loudness, ceiling, profile/style, intensity, stereo image, dynamics, reference blend.
-    reference : AudioBuffer or None
-        A finished master to move toward (tonal balance, loudness and width), by
-        ``settings.reference_blend`` percent.
-    tonal_target_db : np.ndarray [shape=(n_tonal_bands,)] or None
-        A tonal balance to move toward instead of the profile's (album mode passes the
-        album's common balance); ignored when ``reference`` is given.
-
-    Returns
-    -------
-    plan : MasterPlan
-        The decisions.
-    render : MasterRender
-        The full render made while finding the gain: the master itself, with statistics.
+    The gain comes from :func:`~soundry.engine.mastering.prediction.decide_gain` on the
+    block statistics of the signal entering the limiter: the master and its previews share
+    it, so a preview is the same span of the master.
     """
-    rate = audio.sample_rate
-    x = _dc_block(audio.samples, rate)
+    analysis = prepared.analysis
+    rate = analysis.sample_rate
+    x = prepared.samples
     profile = profile_for(settings.profile, settings.style)
     target_lufs = settings.target_lufs
     curve = tonal_target_db
@@ -176,26 +237,41 @@ def plan_master(
         curve = reference_targets.tonal_curve_db
         strength = blend / 100.0
         target_lufs = blend_loudness(settings.target_lufs, reference_targets, blend)
-        own_width = measure_width(x, rate) if audio.channels == 2 else None
+        own_width = measure_width(x, rate) if analysis.channels == 2 else None
         width_target = blend_width(own_width, reference_targets, blend)
-    tonal = plan_tonal(
-        x,
+    tonal = plan_tonal_from_powers(
+        analysis.tonal_powers,
+        analysis.tonal_mean_square,
+        analysis.tonal_frame,
+        analysis.frames,
         rate,
         profile=profile,
         intensity=settings.intensity if reference is None else 100.0,
         target_curve_db=curve,
         strength=strength,
     )
-    y = apply_tonal(x, rate, tonal)
     character = profile.dynamics if profile is not None else "balanced"
-    multiband = plan_multiband(y, rate, character=character, enabled=settings.dynamics)
-    y, multiband_stats = apply_multiband(y, rate, multiband, return_stats=True)
-    image = plan_image(
-        y, rate, enabled=settings.stereo_image or width_target is not None, target=width_target
+    edges = usable_edges(CROSSOVER_HZ, rate)
+    predicted = predict_band_powers(analysis, tonal_band_gains(analysis, tonal, edges))
+    multiband = plan_multiband_from_powers(
+        predicted, rate, character=character, enabled=settings.dynamics
     )
+    image = plan_image_from_spectra(
+        None if analysis.dual_mono else analysis.mid_side,
+        rate,
+        enabled=settings.stereo_image or width_target is not None,
+        target=width_target,
+    )
+    y = apply_tonal(x, rate, tonal)
+    y, multiband_stats = apply_multiband(y, rate, multiband, return_stats=True)
     y = apply_image(y, rate, image)
-    level = reach_loudness(
-        y, sample_rate=rate, target_lufs=target_lufs, ceiling_dbtp=settings.ceiling_dbtp
+    model = level_model(y, rate)
+    decision = decide_gain(
+        model,
+        target_lufs=target_lufs,
+        ceiling_dbtp=settings.ceiling_dbtp,
+        lookahead_ms=LIMITER_LOOKAHEAD_MS,
+        release_ms=LIMITER_RELEASE_MS,
     )
     plan = MasterPlan(
         settings=settings,
@@ -204,10 +280,100 @@ def plan_master(
         tonal=tonal,
         multiband=multiband,
         image=image,
-        gain_db=level.gain_db,
+        gain_db=decision.gain_db,
         reference=reference_targets,
     )
-    return plan, MasterRender(level.samples, level, multiband_stats)
+    return Staged(plan, y, decision, multiband_stats, model.envelope)
+
+
+def finish_master(staged: Staged) -> MasterRender:
+    """Limit the staged signal at the chosen gain and measure the result.
+
+    If the measured loudness misses the target by more than :data:`CORRECT_ABOVE_LU`
+    (the prediction was off, and no limit on limiting stopped it on purpose), the closed loop
+    of :func:`~soundry.engine.mastering.level.reach_loudness` corrects the gain; the report
+    says so, since previews made with the predicted gain then differ by that much.
+    """
+    plan, y = staged.plan, staged.pre_limiter
+    rate = plan.sample_rate
+    settings = plan.settings
+    decision = staged.decision
+    if not math.isfinite(decision.predicted_lufs):
+        level = reach_loudness(
+            y, sample_rate=rate, target_lufs=plan.target_lufs, ceiling_dbtp=settings.ceiling_dbtp
+        )
+        return MasterRender(level.samples, level, staged.multiband_stats, plan)
+    out, report = apply_level(
+        y,
+        sample_rate=rate,
+        gain_db=plan.gain_db,
+        ceiling_dbtp=settings.ceiling_dbtp,
+        envelope=staged.envelope,
+    )
+    measured = integrated_loudness(out, rate)
+    error = measured - plan.target_lufs
+    if abs(error) > CORRECT_ABOVE_LU and not decision.note:
+        level = reach_loudness(
+            y, sample_rate=rate, target_lufs=plan.target_lufs, ceiling_dbtp=settings.ceiling_dbtp
+        )
+        corrected = dataclasses.replace(plan, gain_db=level.gain_db)
+        note = (
+            f"the predicted gain missed by {error:+.2f} LU; corrected by"
+            f" {level.gain_db - plan.gain_db:+.2f} dB (previews used the prediction)"
+        )
+        level = dataclasses.replace(level, note=(level.note + "; " + note).strip("; "))
+        return MasterRender(level.samples, level, staged.multiband_stats, corrected)
+    reached = abs(error) <= REACHED_WITHIN_LU
+    note = decision.note
+    if not reached and not note:
+        note = f"reached {measured:.2f} LUFS, not {plan.target_lufs:.2f}"
+    level = LevelResult(
+        out,
+        plan.gain_db,
+        measured,
+        true_peak_dbtp(out, rate),
+        1,
+        reached,
+        note,
+        report,
+    )
+    return MasterRender(out, level, staged.multiband_stats, plan)
+
+
+def plan_master(
+    audio: AudioBuffer,
+    settings: MasterSettings,
+    *,
+    reference: AudioBuffer | None = None,
+    tonal_target_db: np.ndarray | None = None,
+) -> tuple[MasterPlan, MasterRender]:
+    """Analyse ``audio``, decide every stage of its master and render it.
+
+    Parameters
+    ----------
+    audio : AudioBuffer
+        The mix, shape (channels, frames), any supported rate.
+    settings : MasterSettings
+        Loudness, ceiling, profile/style, intensity, stereo image, dynamics, reference blend.
+    reference : AudioBuffer or None
+        A finished master to move toward (tonal balance, loudness and width), by
+        ``settings.reference_blend`` percent.
+    tonal_target_db : np.ndarray [shape=(n_tonal_bands,)] or None
+        A tonal balance to move toward instead of the profile's (album mode passes the
+        album's common balance); ignored when ``reference`` is given.
+
+    Returns
+    -------
+    plan : MasterPlan
+        The decisions (with the gain actually used).
+    render : MasterRender
+        The master itself, with statistics.
+    """
+    staged = stage_master(
+        prepare_source(audio), settings, reference=reference, tonal_target_db=tonal_target_db
+    )
+    render = finish_master(staged)
+    return render.plan, render
 
 
 def render_master(samples: np.ndarray, plan: MasterPlan, *, start_frame: int = 0) -> np.ndarray:
@@ -227,7 +393,7 @@ def render_master(samples: np.ndarray, plan: MasterPlan, *, start_frame: int = 0
     np.ndarray [shape=(channels, frames), dtype=float32]
     """
     rate = plan.sample_rate
-    y = _dc_block(samples, rate)
+    y = dc_block(samples, rate)
     y = apply_tonal(y, rate, plan.tonal, start_frame=start_frame)
     y = apply_multiband(y, rate, plan.multiband, start_frame=start_frame)
     y = apply_image(y, rate, plan.image, start_frame=start_frame)

@@ -52,7 +52,9 @@ __all__ = [
     "ImagePlan",
     "apply_image",
     "measure_width",
+    "mid_side_spectra",
     "plan_image",
+    "plan_image_from_spectra",
 ]
 
 BAND_NAMES = ("low", "mid", "high")
@@ -305,7 +307,7 @@ def crossover_settle_frames(edges: Sequence[float], sample_rate: int) -> int:
     return settle_frames(filters, sample_rate)
 
 
-def _mid_side_spectra(
+def mid_side_spectra(
     stereo: np.ndarray, sample_rate: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Long-term power spectra of mid and side (Welch, Hann, ~5 Hz bins).
@@ -395,7 +397,7 @@ def measure_width(samples: np.ndarray, sample_rate: int) -> dict[str, float]:
     if not _is_stereo(data) or data.shape[1] == 0:
         return out
     edges = usable_edges(BAND_EDGES_HZ, rate)
-    freqs, p_mid, p_side = _mid_side_spectra(data, rate)
+    freqs, p_mid, p_side = mid_side_spectra(data, rate)
     weights = np.abs(band_responses(edges, freqs, rate)) ** 2
     for name, m, s in zip(BAND_NAMES, weights @ p_mid, weights @ p_side, strict=False):
         out[name] = _width_from_energies(float(m), float(s))
@@ -505,13 +507,42 @@ def plan_image(
     """
     data = as_audio(samples)
     rate = check_sample_rate(sample_rate)
+    _targets(target)
+    if not enabled:
+        return plan_image_from_spectra(None, rate, enabled=False, target=target)
+    if not _is_stereo(data) or data.shape[1] == 0 or np.array_equal(data[0], data[1]):
+        return plan_image_from_spectra(None, rate, enabled=True, target=target)
+    return plan_image_from_spectra(mid_side_spectra(data, rate), rate, enabled=True, target=target)
+
+
+def plan_image_from_spectra(
+    mid_side: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    sample_rate: int,
+    *,
+    enabled: bool = True,
+    target: Mapping[str, float] | None = None,
+) -> ImagePlan:
+    """:func:`plan_image` from the long-term mid and side spectra instead of the samples.
+
+    Parameters
+    ----------
+    mid_side : tuple or None
+        ``(freqs_hz, p_mid, p_side)`` (as
+        :class:`~soundry.engine.mastering.analysis.SourceAnalysis` ``.mid_side``); None for
+        mono or dual-mono audio, which gets an identity plan.
+    sample_rate : int
+        Hz.
+    enabled, target
+        As for :func:`plan_image`.
+    """
+    rate = check_sample_rate(sample_rate)
     targets = _targets(target)
     edges = usable_edges(BAND_EDGES_HZ, rate)
     if not enabled:
         return _identity(rate, edges)
-    if not _is_stereo(data) or data.shape[1] == 0 or np.array_equal(data[0], data[1]):
+    if mid_side is None:
         return _identity(rate, edges, enabled=True)
-    freqs, p_mid, p_side = _mid_side_spectra(data, rate)
+    freqs, p_mid, p_side = mid_side
     responses = band_responses(edges, freqs, rate)
     widths, solved = _solve_side_gains(p_mid, p_side, responses, targets[: len(edges) + 1])
     measured = [*widths, 0.0, 0.0][:3]

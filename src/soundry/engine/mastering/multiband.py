@@ -74,7 +74,13 @@ __all__ = [
     "Character",
     "MultibandPlan",
     "apply_multiband",
+    "band_block_powers",
+    "band_params",
+    "block_frames",
     "plan_multiband",
+    "plan_multiband_from_powers",
+    "reduction_series",
+    "window_blocks",
 ]
 
 Character = Literal["tight", "balanced", "wide"]
@@ -220,7 +226,7 @@ def _reduction_step(mean_power: float, band: np.ndarray, smooth: float) -> float
 
 
 @numba.njit(cache=True, nogil=True)
-def _reduction_series(power: np.ndarray, window: int, band: np.ndarray) -> np.ndarray:
+def reduction_series(power: np.ndarray, window: int, band: np.ndarray) -> np.ndarray:
     """Gain reduction (dB) at the end of every block for a whole track's block powers, as
     :func:`_render` computes it block by block."""
     out = np.empty(power.size)
@@ -271,7 +277,7 @@ def _render(
         Block length in frames; blocks the frames touch.
     params : np.ndarray [shape=(3, 7), dtype=float64]
         Per band: threshold dB, slope (1 - 1/ratio), knee dB, attack and release
-        coefficients per block, linear make-up gain, range dB (:func:`_band_params`).
+        coefficients per block, linear make-up gain, range dB (:func:`band_params`).
     windows : np.ndarray [shape=(3,), dtype=int64]
         Detector window of each band, in blocks.
     out : np.ndarray [shape=(channels, frames), dtype=float32]
@@ -347,22 +353,22 @@ def _render(
     return powers, reduction
 
 
-def _block_frames(rate: int) -> int:
+def block_frames(rate: int) -> int:
     return max(1, round(_BLOCK_S * rate))
 
 
-def _window_blocks(window_ms: float, rate: int) -> int:
-    return max(1, round(window_ms / 1000.0 * rate / _block_frames(rate)))
+def window_blocks(window_ms: float, rate: int) -> int:
+    return max(1, round(window_ms / 1000.0 * rate / block_frames(rate)))
 
 
 def _block_grid(frames: int, start_frame: int, rate: int) -> tuple[int, int, int]:
     """``(block, offset, n_blocks)`` of the absolute block grid over an excerpt."""
-    block = _block_frames(rate)
+    block = block_frames(rate)
     offset = start_frame % block
     return block, offset, -(-(offset + frames) // block)
 
 
-def _band_block_powers(
+def band_block_powers(
     audio: np.ndarray, rate: int, edges: tuple[float, ...], start_frame: int
 ) -> np.ndarray:
     """Mean square of each band per block, on the louder channel (stereo link): the
@@ -392,7 +398,7 @@ def _band_block_powers(
 def _detector_db(power: np.ndarray, window_ms: float, rate: int) -> np.ndarray:
     """RMS level (dBFS) driving each block, as :func:`_render` sees it: the mean of the
     band's power over the window of blocks before it."""
-    k = _window_blocks(window_ms, rate)
+    k = window_blocks(window_ms, rate)
     smoothed = np.convolve(power, np.full(k, 1.0 / k))[: power.size]
     previous = np.concatenate([[0.0], smoothed[:-1]])
     out: np.ndarray = 10.0 * np.log10(np.maximum(previous, _FLOOR_POWER))
@@ -404,9 +410,9 @@ def _pole(time_ms: float, step_rate: float) -> float:
     return math.exp(-1000.0 / (time_ms * step_rate)) if time_ms > 0 else 0.0
 
 
-def _band_params(settings: BandCompressor, rate: int) -> np.ndarray:
+def band_params(settings: BandCompressor, rate: int) -> np.ndarray:
     """The kernel's parameter row for one band (see :func:`_reduction_step`)."""
-    block_rate = rate / _block_frames(rate)
+    block_rate = rate / block_frames(rate)
     return np.array(
         [
             settings.threshold_db,
@@ -422,8 +428,8 @@ def _band_params(settings: BandCompressor, rate: int) -> np.ndarray:
 
 def _makeup_db(settings: BandCompressor, power: np.ndarray, rate: int) -> float:
     """Gain (dB, 0 to :data:`_MAX_MAKEUP_DB`) that restores the band's long-term energy."""
-    reduction = _reduction_series(
-        power, _window_blocks(settings.rms_window_ms, rate), _band_params(settings, rate)
+    reduction = reduction_series(
+        power, window_blocks(settings.rms_window_ms, rate), band_params(settings, rate)
     )
     kept = float(np.sum(power * 10.0 ** (-reduction / 10.0)))
     total = float(np.sum(power))
@@ -434,10 +440,10 @@ def _makeup_db(settings: BandCompressor, power: np.ndarray, rate: int) -> float:
 
 def _preroll(edges: tuple[float, ...], bands: Sequence[BandCompressor], rate: int) -> int:
     slowest = max(b.release_ms for b in bands)
-    window = max(_window_blocks(b.rms_window_ms, rate) for b in bands) + 2
+    window = max(window_blocks(b.rms_window_ms, rate) for b in bands) + 2
     smoother = math.ceil(_CONVERGE_TIME_CONSTANTS * slowest / 1000.0 * rate)
     settle = crossover_settle_frames(edges, rate)
-    return settle + window * _block_frames(rate) + smoother
+    return settle + window * block_frames(rate) + smoother
 
 
 def _loud_level_db(levels_db: np.ndarray) -> float | None:
@@ -479,13 +485,40 @@ def plan_multiband(
     """
     data = as_audio(samples)
     rate = check_sample_rate(sample_rate)
+    edges = usable_edges(CROSSOVER_HZ, rate)
+    audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
+    analyse = enabled and audio.shape[1] > 0 and character in CHARACTERS
+    powers = band_block_powers(audio, rate, edges, 0) if analyse else None
+    return plan_multiband_from_powers(powers, rate, character=character, enabled=enabled)
+
+
+def plan_multiband_from_powers(
+    powers: np.ndarray | None,
+    sample_rate: int,
+    *,
+    character: Character = "balanced",
+    enabled: bool = True,
+) -> MultibandPlan:
+    """:func:`plan_multiband` from the detector's block powers instead of the samples.
+
+    Parameters
+    ----------
+    powers : np.ndarray [shape=(n_bands, n_blocks)] or None
+        Mean square of each band per ~1 ms block on the louder channel (as
+        :class:`~soundry.engine.mastering.analysis.SourceAnalysis` ``.band_powers``, or a
+        prediction of them after the tonal stage); None or empty plans no compression.
+    sample_rate : int
+        Hz.
+    character, enabled
+        As for :func:`plan_multiband`.
+    """
+    rate = check_sample_rate(sample_rate)
     if character not in CHARACTERS:
         raise ParameterError(f"character must be one of {', '.join(CHARACTERS)}; got {character!r}")
     ratio, under_db, range_db = CHARACTERS[character]
     edges = usable_edges(CROSSOVER_HZ, rate)
-    audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
-    analyse = enabled and audio.shape[1] > 0
-    powers = _band_block_powers(audio, rate, edges, 0) if analyse else None
+    if not enabled or powers is None or powers.shape[-1] == 0:
+        powers = None
     louds: list[float | None] = [None] * (len(edges) + 1)
     if powers is not None:
         louds = [
@@ -601,8 +634,8 @@ def apply_multiband(
         return (out, _zero_stats(plan)) if return_stats else out
     audio = np.ascontiguousarray(np.atleast_2d(data), dtype=np.float32)
     block, offset, n_blocks = _block_grid(audio.shape[1], start, rate)
-    params = np.array([_band_params(b, rate) for b in plan.bands])
-    windows = np.array([_window_blocks(b.rms_window_ms, rate) for b in plan.bands])
+    params = np.array([band_params(b, rate) for b in plan.bands])
+    windows = np.array([window_blocks(b.rms_window_ms, rate) for b in plan.bands])
     total = np.empty(audio.shape, dtype=np.float32)
     _, reduction = _render(
         audio,

@@ -14,8 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
-from soundry.dsp.loudness import short_term_loudness
-from soundry.engine.mastering.chain import plan_master
+from soundry.dsp.loudness import short_term_loudness, true_peak_dbtp
+from soundry.engine.mastering.chain import (
+    LIMITER_SETTLE_S,
+    REACHED_WITHIN_LU,
+    MasterRender,
+    prepare_source,
+    stage_master,
+)
+from soundry.engine.mastering.level import LIMITER_LOOKAHEAD_MS, LevelResult, apply_level
 from soundry.engine.mastering.master import prepare_input
 from soundry.engine.mastering.report import MasterReport, snapshot
 from soundry.engine.mastering.settings import MasterSettings
@@ -119,16 +126,40 @@ def master_previews(
     first = round(start_s * rate)
     last = min(source.frames, first + round(length_s * rate))
     excerpt_before = snapshot(source.samples[:, first:last], rate)
+    prepared = prepare_source(source)
+    # Context for the limiter's release to settle before the span, and its look-ahead after.
+    context_before = round(LIMITER_SETTLE_S * rate)
+    context_after = round(LIMITER_LOOKAHEAD_MS / 1000.0 * rate) + 64
+    lo = max(0, first - context_before)
+    hi = min(source.frames, last + context_after)
 
     def one(settings: MasterSettings) -> Preview:
-        plan, render = plan_master(source, settings, reference=reference)
-        clip = render.samples[:, first:last]
+        staged = stage_master(prepared, settings, reference=reference)
+        plan = staged.plan
+        limited, limiter = apply_level(
+            staged.pre_limiter[:, lo:hi],
+            sample_rate=rate,
+            gain_db=plan.gain_db,
+            ceiling_dbtp=settings.ceiling_dbtp,
+        )
+        clip = np.ascontiguousarray(limited[:, first - lo : last - lo])
+        decision = staged.decision
+        # The full master's loudness is what the gain was chosen for: the prediction.
+        level = LevelResult(
+            clip,
+            plan.gain_db,
+            decision.predicted_lufs,
+            true_peak_dbtp(clip, rate),
+            0,
+            abs(decision.predicted_lufs - plan.target_lufs) <= REACHED_WITHIN_LU,
+            decision.note,
+            limiter,
+        )
         report = MasterReport.build(
             source,
-            render,
+            MasterRender(clip, level, staged.multiband_stats, plan),
             plan,
             before=excerpt_before,
-            after_samples=clip,
             excerpt={"start_s": start_s, "duration_s": (last - first) / rate},
         )
         return Preview(settings, source.with_samples(clip), report, start_s, (last - first) / rate)

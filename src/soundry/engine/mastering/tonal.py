@@ -61,8 +61,11 @@ __all__ = [
     "CORRECTION_FRACTION",
     "TonalPlan",
     "apply_tonal",
+    "frame_band_powers",
     "measure_balance_db",
     "plan_tonal",
+    "plan_tonal_from_powers",
+    "tonal_frame_frames",
 ]
 
 CORRECTION_FRACTION = 0.6
@@ -224,14 +227,23 @@ def _band_layout(rate: float, frame: int) -> tuple[np.ndarray, np.ndarray]:
     return band, (coverage >= _MIN_BAND_COVERAGE) & has_bins
 
 
-def _frame_band_powers(data: np.ndarray, rate: float) -> tuple[np.ndarray, np.ndarray, int]:
+def tonal_frame_frames(sample_rate: float) -> int:
+    """Frames per analysis frame of the tonal stage at ``sample_rate`` (about 0.19 s)."""
+    return 2 * filter_taps(sample_rate)
+
+
+def frame_band_powers(
+    data: np.ndarray, rate: float, extra: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Band powers per analysis frame, summed over channels.
 
     Returns powers (n_frames, n_bands) and mean squares (n_frames,), both averaged over
     channels, and the frame length. Frames do not overlap; the trailing partial frame is
-    zero-padded.
+    zero-padded. With ``extra`` (weights, shape (frame // 2 + 1, n_extra), one column per
+    weighted band of rfft bins) the powers have ``n_bands + n_extra`` columns, the extra
+    bands last.
     """
-    frame = 2 * filter_taps(rate)
+    frame = tonal_frame_frames(rate)
     channels, frames = data.shape
     n_frames = max(1, -(-frames // frame))
     band, _ = _band_layout(rate, frame)
@@ -240,6 +252,9 @@ def _frame_band_powers(data: np.ndarray, rate: float) -> tuple[np.ndarray, np.nd
     members = np.zeros((band.size, n_bands), dtype=np.float32)
     inside = band >= 0
     members[np.flatnonzero(inside), band[inside]] = 1.0
+    if extra is not None:
+        members = np.concatenate([members, np.asarray(extra, dtype=np.float32)], axis=1)
+        n_bands = members.shape[1]
     window = signal.get_window("hann", frame).astype(np.float32)
     # Parseval for a one-sided spectrum (ignoring DC/Nyquist): mean square of the windowed
     # frame, corrected for the window's own power, averaged over channels.
@@ -328,7 +343,7 @@ def measure_balance_db(samples: np.ndarray, sample_rate: float) -> np.ndarray:
     n_bands = TONAL_BAND_CENTRES_HZ.size
     if data.shape[1] == 0:
         return np.zeros(n_bands)
-    powers, mean_square, frame = _frame_band_powers(data, rate)
+    powers, mean_square, frame = frame_band_powers(data, rate)
     _, valid = _band_layout(rate, frame)
     level = _levels_db(mean_square)
     loud = level >= max(
@@ -430,6 +445,53 @@ def plan_tonal(
     """
     data, _ = _check_audio(samples)
     rate = _check_rate(sample_rate)
+    powers, mean_square, frame = (
+        frame_band_powers(data, rate) if data.shape[1] else (np.zeros((0, 1)), np.zeros(0), 0)
+    )
+    return plan_tonal_from_powers(
+        powers,
+        mean_square,
+        frame,
+        data.shape[1],
+        rate,
+        profile=profile,
+        intensity=intensity,
+        target_curve_db=target_curve_db,
+        strength=strength,
+    )
+
+
+def plan_tonal_from_powers(
+    powers: np.ndarray,
+    mean_square: np.ndarray,
+    frame: int,
+    frames: int,
+    sample_rate: float,
+    *,
+    profile: TonalProfile | None,
+    intensity: float = 100.0,
+    target_curve_db: np.ndarray | None = None,
+    strength: float = 1.0,
+) -> TonalPlan:
+    """:func:`plan_tonal` from the track's analysis frames instead of its samples.
+
+    Parameters
+    ----------
+    powers : np.ndarray [shape=(n_frames, n_bands)]
+        Octave-band power per frame (:class:`~soundry.engine.mastering.analysis.SourceAnalysis`
+        ``.tonal_powers``).
+    mean_square : np.ndarray [shape=(n_frames,)]
+        Mean square per frame.
+    frame : int
+        Frames per analysis frame.
+    frames : int
+        Length of the track in frames.
+    sample_rate : float
+        Hz.
+    profile, intensity, target_curve_db, strength
+        As for :func:`plan_tonal`.
+    """
+    rate = _check_rate(sample_rate)
     level = _check_unit("intensity", intensity, 100.0)
     blend = _check_unit("strength", strength, 1.0)
     name = profile.name if profile is not None else None
@@ -443,14 +505,13 @@ def plan_tonal(
                 f"TONAL_BAND_CENTRES_HZ); got shape {target.shape}"
             )
     scale = level / 100.0 * blend
-    if scale == 0.0 or (profile is None and target is None) or data.shape[1] == 0:
+    if scale == 0.0 or (profile is None and target is None) or frames == 0:
         return _identity_plan(name, level, blend, rate)
 
-    powers, mean_square, frame = _frame_band_powers(data, rate)
     _, valid = _band_layout(rate, frame)
     if valid.sum() < 3:
         return _identity_plan(name, level, blend, rate)
-    duration_s = data.shape[1] / rate
+    duration_s = frames / rate
     times = np.arange(int(duration_s // _HOP_S) + 1) * _HOP_S
     band_levels = _levels_db(_window_averages(powers, frame, rate, times))
     window_db = _levels_db(_window_averages(mean_square, frame, rate, times))
