@@ -4,10 +4,14 @@ Stages, in order::
 
     DC blocker -> dynamic tonal EQ -> multiband dynamics -> stereo image -> gain -> TP limiter
 
-:func:`plan_master` analyses the track stage by stage and fixes every decision in a
-:class:`MasterPlan` (the "settings" that the report shows). :func:`render_master` applies a
-plan. Rendering an excerpt with enough context around it (:func:`render_excerpt`) gives the
-same samples as the same span of the full render, which is what makes previews honest.
+:func:`prepare_source` DC-blocks and analyses the track once
+(:mod:`~soundry.engine.mastering.analysis`); :func:`stage_master` plans every stage from that
+analysis, renders up to the limiter and decides the gain
+(:func:`~soundry.engine.mastering.prediction.decide_gain`); :func:`finish_master` limits and
+measures. :func:`plan_master` does all three. The decisions are a :class:`MasterPlan` (the
+"settings" that the report shows) and :func:`render_master` re-applies one. Rendering an
+excerpt with enough context around it (:func:`render_excerpt`) gives the same samples as the
+same span of the full render, which is what makes previews honest.
 """
 
 from __future__ import annotations
