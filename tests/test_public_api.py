@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import subprocess
+import sys
 
 import pytest
 
@@ -44,3 +46,15 @@ def test_every_error_is_a_soundry_error() -> None:
         assert issubclass(getattr(errors, name), errors.SoundryError)
     assert issubclass(errors.UnsupportedFormatError, errors.DecodeError)
     assert issubclass(errors.ParameterError, ValueError)
+
+
+def test_engine_entry_points_load_lazily() -> None:
+    # ``import soundry`` must not pull in the engine (numba, scipy): the CLI starts fast.
+    code = (
+        "import sys, soundry; "
+        "assert 'soundry.engine.analysis' not in sys.modules; "
+        "assert 'soundry.engine.mastering' not in sys.modules; "
+        "from soundry.engine.analysis import analyze; "
+        "assert soundry.analyze is analyze"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,7 +1,7 @@
 """Soundry: a self-hosted audio production engine.
 
-The engine's entry points (``soundry.master`` and friends) load on first use, so that
-``import soundry`` and ``soundry --help`` stay fast.
+The engine's entry points (``soundry.master``, ``soundry.analyze`` and friends) load on
+first use, so that ``import soundry`` and ``soundry --help`` stay fast.
 """
 
 import importlib as _importlib
@@ -18,6 +18,7 @@ from soundry.errors import (
 )
 
 if _TYPE_CHECKING:
+    from soundry.engine.analysis import Analysis, analyze
     from soundry.engine.mastering import (
         MasterReport,
         MasterSettings,
@@ -29,6 +30,8 @@ if _TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Analysis": "soundry.engine.analysis",
+    "analyze": "soundry.engine.analysis",
     "MasterReport": "soundry.engine.mastering",
     "MasterSettings": "soundry.engine.mastering",
     "master": "soundry.engine.mastering",
@@ -37,6 +40,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "Analysis",
     "AudioBuffer",
     "DecodeError",
     "EncodeError",
@@ -47,6 +51,7 @@ __all__ = [
     "SourceFormat",
     "UnsupportedFormatError",
     "__version__",
+    "analyze",
     "master",
     "master_album",
     "master_previews",

@@ -31,6 +31,7 @@ from soundry.engine.analysis.similarity import (
     DEFAULT_MAX_CODE,
     DEFAULT_MIN_CODE,
     beat_features,
+    beat_means,
     encode_similarity,
     self_similarity,
 )
@@ -56,6 +57,8 @@ MAX_BEATS = 8192
 """Most beats an analysis may find: the similarity matrix grows with the square (256 MB)."""
 
 _SILENCE_PEAK = 10.0 ** (-80.0 / 20.0)  # below -80 dBFS nothing can be heard, let alone beats
+# A beat "on an onset" has beat novelty above this (in standard deviations of each cue).
+_ONSET_NOVELTY = 0.5
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,10 +236,12 @@ def analyze(audio: AudioBuffer, *, raw_features: bool = False) -> Analysis:
     novelty = _novelty.beat_novelty(spec, estimate.period_frames)
     boundaries = _beats.track_beats(novelty, spec.energy, estimate.period_frames)
     boundaries, _ = _beats.drop_offbeats(boundaries, novelty)
-    if boundaries.size < MIN_BEATS:
+    # The tracker carries beats through held notes; a pulse needs onsets on a few of them.
+    on_onsets = int(np.count_nonzero(_beats.onset_strength(boundaries, novelty) > _ONSET_NOVELTY))
+    if on_onsets < MIN_BEATS:
         raise ParameterError(
-            f"found {boundaries.size} beat(s) in {audio.duration_s:.2f} s of audio; need at "
-            f"least {MIN_BEATS}: too short, or no pulse to follow"
+            f"found {on_onsets} beat(s) in {audio.duration_s:.2f} s of audio; need at least "
+            f"{MIN_BEATS}: too short, or no pulse to follow"
         )
     if boundaries.size > MAX_BEATS:
         raise ParameterError(
@@ -251,6 +256,7 @@ def analyze(audio: AudioBuffer, *, raw_features: bool = False) -> Analysis:
     bars = _meter.estimate_meter(
         boundaries,
         features.chroma,
+        beat_means(spec.bass_chroma, boundaries),
         novelty,
         _novelty.bass_flux(spec.log_bands),
     )

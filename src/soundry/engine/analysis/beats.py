@@ -28,13 +28,14 @@ import numpy as np
 
 from soundry.engine.analysis.spectrogram import FRAME_RATE
 
-__all__ = ["drop_offbeats", "track_beats"]
+__all__ = ["drop_offbeats", "onset_strength", "track_beats"]
 
 _LOOSE = 200.0  # first pass: weight of the squared log period ratio, in novelty units
 _TIGHT = 1500.0  # second pass, around the local period
 _LOCAL_BEATS = 9  # beats in the median that gives the local period
 _OFFBEAT_PARITY = 3.0  # every other beat this many times weaker: those are off-beats
 _MIN_HALF_BPM = 40.0  # never halve below this tempo
+_PEAK_RADIUS = 2  # frames either side of a beat searched for its onset
 _ACTIVE_DB = -30.0  # sound below this level (re the piece's loud frames) counts as silence
 
 
@@ -164,6 +165,27 @@ def track_beats(novelty: np.ndarray, energy: np.ndarray, period_frames: float) -
     return frames / FRAME_RATE
 
 
+def onset_strength(boundaries_s: np.ndarray, novelty: np.ndarray) -> np.ndarray:
+    """The largest novelty within two frames (23 ms) of every beat.
+
+    Parameters
+    ----------
+    boundaries_s : np.ndarray [shape=(beats,)]
+        Beat times in seconds.
+    novelty : np.ndarray [shape=(frames,)]
+        Novelty at :data:`FRAME_RATE`.
+
+    Returns
+    -------
+    np.ndarray [shape=(beats,), dtype=float64]
+        Novelty at each beat's onset, in the novelty's units (0 for a beat on no onset).
+    """
+    frames = np.clip(np.round(boundaries_s * FRAME_RATE).astype(np.int64), 0, novelty.size - 1)
+    padded = np.pad(novelty.astype(np.float64), _PEAK_RADIUS, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * _PEAK_RADIUS + 1)
+    return windows[frames].max(axis=1)
+
+
 def drop_offbeats(boundaries_s: np.ndarray, novelty: np.ndarray) -> tuple[np.ndarray, bool]:
     """Keep every other beat when the tracker has followed the eighths, not the beat.
 
@@ -192,9 +214,7 @@ def drop_offbeats(boundaries_s: np.ndarray, novelty: np.ndarray) -> tuple[np.nda
     median_gap = float(np.median(np.diff(boundaries_s)))
     if 60.0 / (2.0 * median_gap) < _MIN_HALF_BPM:
         return boundaries_s, False
-    frames = np.clip(np.round(boundaries_s * FRAME_RATE).astype(np.int64), 0, novelty.size - 1)
-    padded = np.pad(novelty, 2, mode="edge")
-    strength = np.lib.stride_tricks.sliding_window_view(padded, 5)[frames].max(axis=1)
+    strength = onset_strength(boundaries_s, novelty)
     even, odd = float(strength[0::2].mean()), float(strength[1::2].mean())
     if min(even, odd) * _OFFBEAT_PARITY >= max(even, odd):
         return boundaries_s, False

@@ -3,7 +3,8 @@
 Bars show in three cues measured at every beat:
 
 * **harmonic change**: chords tend to change on the downbeat (the cosine distance between a
-  beat's chroma and the previous beat's);
+  beat's chroma and the previous beat's), most of all in the bass register, which carries
+  the chord roots and not the melody;
 * **bass onsets**: the bass tends to move on strong beats (bass-band flux at the beat);
 * **accent**: onsets are stronger on strong beats (the beat novelty at the beat).
 
@@ -23,15 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundry.engine.analysis.spectrogram import FRAME_RATE
+from soundry.engine.analysis.beats import onset_strength
 
 __all__ = ["METERS", "Meter", "estimate_meter"]
 
 METERS = (3, 4)
 """Beats per bar reported (duple meters as 4)."""
 
-_CUE_WEIGHTS = (1.0, 1.0, 1.0)  # harmonic change, bass, accent
-_PEAK_RADIUS = 2  # frames either side of a beat searched for its onset
+_CUE_WEIGHTS = (0.5, 1.0, 1.0, 1.0)  # harmonic change (all, bass register), bass, accent
 
 
 @dataclass(frozen=True)
@@ -57,28 +57,34 @@ class Meter:
     contrast: float
 
 
-def _peaks(curve: np.ndarray, frames: np.ndarray) -> np.ndarray:
-    windows = np.lib.stride_tricks.sliding_window_view(
-        np.pad(curve, _PEAK_RADIUS, mode="edge"), 2 * _PEAK_RADIUS + 1
-    )
-    return windows[np.clip(frames, 0, curve.size - 1)].max(axis=1)
-
-
 def _standardise(x: np.ndarray) -> np.ndarray:
     std = float(x.std())
     return (x - x.mean()) / std if std > 0 else np.zeros_like(x)
 
 
-def _cues(
-    boundaries_s: np.ndarray, chroma: np.ndarray, accent: np.ndarray, bass: np.ndarray
-) -> np.ndarray:
-    frames = np.round(boundaries_s * FRAME_RATE).astype(np.int64)
+def _change(chroma: np.ndarray) -> np.ndarray:
+    """Cosine distance of every beat's chroma from the previous beat's (0 for the first)."""
     norms = np.linalg.norm(chroma, axis=1)
     dot = np.einsum("ij,ij->i", chroma[1:], chroma[:-1])
     change = np.zeros(chroma.shape[0])
     change[1:] = 1.0 - dot / np.maximum(norms[1:] * norms[:-1], 1e-12)
-    cues = [change, _peaks(bass, frames), _peaks(accent, frames)]
-    combined = np.zeros(change.size)
+    return change
+
+
+def _cues(
+    boundaries_s: np.ndarray,
+    chroma: np.ndarray,
+    bass_chroma: np.ndarray,
+    accent: np.ndarray,
+    bass: np.ndarray,
+) -> np.ndarray:
+    cues = [
+        _change(chroma),
+        _change(bass_chroma),
+        onset_strength(boundaries_s, bass),
+        onset_strength(boundaries_s, accent),
+    ]
+    combined = np.zeros(chroma.shape[0])
     for weight, cue in zip(_CUE_WEIGHTS, cues, strict=True):
         combined += weight * _standardise(cue)
     return combined / sum(_CUE_WEIGHTS)
@@ -95,6 +101,7 @@ def _contrast(cue: np.ndarray, beats_per_bar: int, phase: int) -> float:
 def estimate_meter(
     boundaries_s: np.ndarray,
     chroma: np.ndarray,
+    bass_chroma: np.ndarray,
     accent: np.ndarray,
     bass: np.ndarray,
 ) -> Meter:
@@ -106,6 +113,8 @@ def estimate_meter(
         Beat times in seconds.
     chroma : np.ndarray [shape=(beats, 12)]
         Beat-synchronous chroma.
+    bass_chroma : np.ndarray [shape=(beats, 12)]
+        Beat-synchronous chroma of the bass register.
     accent : np.ndarray [shape=(frames,)]
         Beat novelty at :data:`FRAME_RATE`.
     bass : np.ndarray [shape=(frames,)]
@@ -120,7 +129,7 @@ def estimate_meter(
     n = boundaries_s.size
     if n < 8:
         return Meter(4, 0, np.arange(n, dtype=np.int64) % 4, 0.0)
-    cue = _cues(boundaries_s, chroma, accent, bass)
+    cue = _cues(boundaries_s, chroma, bass_chroma, accent, bass)
     best: dict[int, tuple[float, int]] = {}
     for beats_per_bar in (2, 3, 4):
         scores = [_contrast(cue, beats_per_bar, phase) for phase in range(beats_per_bar)]

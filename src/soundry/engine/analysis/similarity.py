@@ -34,6 +34,8 @@ whose code is ``min_code + round(value * (max_code - min_code))``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from soundry.engine.analysis.spectrogram import FRAME_RATE, Spectrogram
@@ -45,6 +47,7 @@ __all__ = [
     "FEATURE_NAMES",
     "BeatFeatures",
     "beat_features",
+    "beat_means",
     "decode_similarity",
     "encode_similarity",
     "self_similarity",
@@ -76,6 +79,7 @@ _WEIGHTS = (0.5, 0.4, 0.1)  # chroma, timbre, loudness
 _LOUDNESS_SCALE_DB = 6.0
 
 
+@dataclass(frozen=True, eq=False)
 class BeatFeatures:
     """Per-beat averages of the frame features.
 
@@ -90,12 +94,9 @@ class BeatFeatures:
         at least -60).
     """
 
-    __slots__ = ("chroma", "level_db", "timbre")
-
-    def __init__(self, chroma: np.ndarray, timbre: np.ndarray, level_db: np.ndarray) -> None:
-        self.chroma = chroma
-        self.timbre = timbre
-        self.level_db = level_db
+    chroma: np.ndarray
+    timbre: np.ndarray
+    level_db: np.ndarray
 
     @property
     def embedding(self) -> np.ndarray:
@@ -130,6 +131,25 @@ def _span_means(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     )
     counts = np.maximum(ends - starts, 1)[:, None]
     return (cumulative[ends] - cumulative[starts]) / counts
+
+
+def beat_means(values: np.ndarray, boundaries_s: np.ndarray) -> np.ndarray:
+    """Average frame values over every beat span.
+
+    Parameters
+    ----------
+    values : np.ndarray [shape=(frames, k)]
+        Any frame-wise values at :data:`FRAME_RATE`.
+    boundaries_s : np.ndarray [shape=(beats,)]
+        Beat times in seconds, increasing, at least one.
+
+    Returns
+    -------
+    np.ndarray [shape=(beats, k), dtype=float64]
+        The mean over each beat's frames (at least one frame per beat).
+    """
+    edges = _segment_frames(np.asarray(boundaries_s, dtype=np.float64), values.shape[0])
+    return _span_means(values, edges[:-1], edges[1:])
 
 
 def beat_features(spec: Spectrogram, boundaries_s: np.ndarray) -> BeatFeatures:

@@ -42,6 +42,7 @@ _LOW_MIDI = 24  # C1, 32.7 Hz
 _HIGH_MIDI = 124  # E9, 10.5 kHz: the last semitone band below Nyquist
 _CHROMA_LOW_MIDI = 36  # C2: lower bands are too smeared across bins to tell pitch classes
 _CHROMA_HIGH_MIDI = 96  # C7: above, harmonics and noise outweigh the notes
+_BASS_HIGH_MIDI = 59  # B3: the top of the bass register
 _N_TIMBRE = 12
 _FRAMES_PER_BATCH = 2048  # bounds the complex FFT buffer at about 8 MB
 
@@ -62,6 +63,9 @@ class Spectrogram:
         ones still moves it.
     chroma : np.ndarray [shape=(frames, 12), dtype=float32]
         Pitch-class energy (C, C#, ..., B) from the compressed bands MIDI 36..96.
+    bass_chroma : np.ndarray [shape=(frames, 12), dtype=float32]
+        The same from the bass register alone (MIDI 36..59, 65 to 247 Hz), where the roots
+        of the chords lie and melodies seldom go.
     energy : np.ndarray [shape=(frames,), dtype=float32]
         Frame RMS of the mono signal (linear, full scale = 1).
     duration_s : float
@@ -71,6 +75,7 @@ class Spectrogram:
     bands: np.ndarray
     log_bands: np.ndarray
     chroma: np.ndarray
+    bass_chroma: np.ndarray
     energy: np.ndarray
     duration_s: float
 
@@ -142,8 +147,14 @@ def _band_matrix() -> sparse.csr_matrix:
 
 _BANDS = _band_matrix()
 _BANDS_T = _BANDS.T.tocsr()
-_CHROMA_SLICE = slice(_CHROMA_LOW_MIDI - _LOW_MIDI, _CHROMA_HIGH_MIDI - _LOW_MIDI + 1)
-_CHROMA_CLASS = np.arange(_CHROMA_LOW_MIDI, _CHROMA_HIGH_MIDI + 1) % 12
+
+
+def _fold(log_bands: np.ndarray, low_midi: int, high_midi: int) -> np.ndarray:
+    """Sum the bands from ``low_midi`` to ``high_midi`` by pitch class: (frames, 12)."""
+    out = np.zeros((log_bands.shape[0], 12), dtype=np.float32)
+    for midi in range(low_midi, high_midi + 1):
+        out[:, midi % 12] += log_bands[:, midi - _LOW_MIDI]
+    return out
 
 
 def compute_spectrogram(mono: np.ndarray) -> Spectrogram:
@@ -175,15 +186,14 @@ def compute_spectrogram(mono: np.ndarray) -> Spectrogram:
     if peak > 0.0:
         bands /= peak
     log_bands = np.log1p(1000.0 * bands)
-    compressed = log_bands[:, _CHROMA_SLICE]
-    chroma = np.zeros((n_frames, 12), dtype=np.float32)
-    for pitch_class in range(12):
-        chroma[:, pitch_class] = compressed[:, pitch_class == _CHROMA_CLASS].sum(axis=1)
+    chroma = _fold(log_bands, _CHROMA_LOW_MIDI, _CHROMA_HIGH_MIDI)
+    bass_chroma = _fold(log_bands, _CHROMA_LOW_MIDI, _BASS_HIGH_MIDI)
     energy = np.sqrt(np.mean(np.square(frames[:, N_FFT // 4 : 3 * N_FFT // 4]), axis=1))
     return Spectrogram(
         bands=bands,
         log_bands=log_bands.astype(np.float32),
         chroma=chroma,
+        bass_chroma=bass_chroma,
         energy=energy.astype(np.float32),
         duration_s=mono.size / ANALYSIS_RATE,
     )
