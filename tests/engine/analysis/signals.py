@@ -65,3 +65,38 @@ def soft_chorale(
             out[first:last] += 0.25 * tone * envelope * release * (1.2 if voice == 0 else 1.0)
     out *= 0.5 / np.abs(out).max()
     return AudioBuffer(out.astype(np.float32), sample_rate), onsets
+
+
+def offbeat_plucks(
+    *, tempo_bpm: float = 96.0, beats: int = 48, sample_rate: int = 22_050, seed: int = 1
+) -> tuple[AudioBuffer, np.ndarray]:
+    """:func:`soft_chorale` under loud short plucks on every off-beat (half a beat late).
+
+    The plucks are the strongest onsets in the piece and all fall between the beats; only
+    the harmony, which changes on the beats, says where the beats are.
+
+    Returns
+    -------
+    audio : AudioBuffer
+        Mono, peaking near -6 dBFS.
+    beats_s : np.ndarray [shape=(beats,)]
+        The beat times (chord changes), seconds.
+    """
+    chorale, onsets = soft_chorale(
+        tempo_bpm=tempo_bpm, beats=beats, sample_rate=sample_rate, seed=seed
+    )
+    out = chorale.samples[0].astype(np.float64)
+    rng = np.random.default_rng(seed)
+    beat_s = 60.0 / tempo_bpm
+    length = round(0.15 * sample_rate)
+    local = np.arange(length) / sample_rate
+    for k, start in enumerate(onsets + beat_s / 2):
+        first = round(start * sample_rate)
+        if first + length > out.size:
+            break
+        # A bright pluck a twelfth above the chord's top note, with a noisy attack.
+        top = _CHORDS[k % len(_CHORDS)][-1] + 7
+        pluck = np.sin(2 * np.pi * _hz(top) * local) + 0.3 * rng.standard_normal(length)
+        out[first : first + length] += 0.6 * pluck * np.exp(-local * 30.0)
+    out *= 0.5 / np.abs(out).max()
+    return AudioBuffer(out.astype(np.float32), sample_rate), onsets

@@ -19,7 +19,7 @@ from soundry.audio.synth import demo_song
 from soundry.engine.analysis import FEATURE_NAMES, Analysis, analyze, decode_similarity
 from soundry.errors import ParameterError
 
-from .signals import soft_chorale
+from .signals import offbeat_plucks, soft_chorale
 
 
 def f_measure(reference: np.ndarray, estimated: np.ndarray) -> float:
@@ -49,6 +49,16 @@ def test_beats_tempo_and_meter_of_a_song_with_drums(tempo_bpm: float, beats_per_
 @pytest.mark.parametrize("tempo_bpm", [60.0, 72.0, 90.0, 110.0, 130.0])
 def test_beats_of_drumless_music_with_soft_attacks(tempo_bpm: float) -> None:
     audio, truth = soft_chorale(tempo_bpm=tempo_bpm)
+    result = analyze(audio)
+    assert f_measure(truth, result.boundaries_s) >= 0.95
+    assert result.tempo_bpm == pytest.approx(tempo_bpm, rel=0.02)
+
+
+@pytest.mark.parametrize("tempo_bpm", [70.0, 96.0, 128.0])
+def test_harmony_places_the_beat_when_the_offbeats_are_louder(tempo_bpm: float) -> None:
+    # Loud plucks on every off-beat, chords changing softly on the beats: the onsets point
+    # half a beat late, the harmony to the beat.
+    audio, truth = offbeat_plucks(tempo_bpm=tempo_bpm)
     result = analyze(audio)
     assert f_measure(truth, result.boundaries_s) >= 0.95
     assert result.tempo_bpm == pytest.approx(tempo_bpm, rel=0.02)

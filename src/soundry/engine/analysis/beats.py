@@ -6,13 +6,14 @@ log-ratio of that gap to the expected period. Backtracking from the best final b
 the beat sequence that best trades onset strength against steadiness. The recursion is a
 loop over frames with a short inner search, so it runs in numba.
 
-It runs twice. The first pass, loosely tied to the global period, follows the music's
+It runs three times. The first pass, loosely tied to the global period, follows the music's
 own tempo wherever it goes; the median of its beat intervals around each moment becomes
 the local period. The second pass holds tightly to that local period. Tightness is what
 keeps the phase: syncopated music (ragtime, a polonaise) puts as many onsets between the
 beats as on them, and a loose tracker drifts onto the off-beats for a few bars. Tied to
 the local rather than the global period, it still follows a performance that speeds up
-or slows down.
+or slows down. The third pass finds the best sequence half a beat away from the second,
+for the harmony to decide between them (:mod:`~soundry.engine.analysis.phase`).
 
 The sequence is then fitted to where music sounds: beats in leading or trailing silence
 are dropped, and where the piece holds a long final chord (no onsets, so the programme
@@ -136,8 +137,10 @@ def _fit_to_sound(beats: np.ndarray, energy: np.ndarray, period: float) -> np.nd
     return np.concatenate([beats, np.array(extra, dtype=np.int64)])
 
 
-def track_beats(novelty: np.ndarray, energy: np.ndarray, period_frames: float) -> np.ndarray:
-    """Beat times of a piece.
+def track_beats(
+    novelty: np.ndarray, energy: np.ndarray, period_frames: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beat times of a piece, and the best sequence at the other phase.
 
     Parameters
     ----------
@@ -150,8 +153,13 @@ def track_beats(novelty: np.ndarray, energy: np.ndarray, period_frames: float) -
 
     Returns
     -------
-    np.ndarray [shape=(beats,), dtype=float64]
+    beats : np.ndarray [shape=(beats,), dtype=float64]
         Beat times in seconds, increasing; empty when nothing sounds.
+    offbeats : np.ndarray [shape=(offbeats,), dtype=float64]
+        The best sequence that keeps clear of ``beats`` (no beat within a quarter period
+        of one of them): the same pulse half a beat away. Which of the two is the beat
+        is for the harmony to say (:mod:`~soundry.engine.analysis.phase`); onsets alone
+        can favour the off-beats of syncopated music.
     """
     novelty = np.ascontiguousarray(novelty, dtype=np.float64)
     n = novelty.size
@@ -161,8 +169,17 @@ def track_beats(novelty: np.ndarray, energy: np.ndarray, period_frames: float) -
     period = _local_period(first, n, float(period_frames))
     score, back = _dynamic_programme(novelty, period, _TIGHT)
     frames = _backtrack(score, back, period)
-    frames = _fit_to_sound(frames, energy, period_frames)
-    return frames / FRAME_RATE
+    # The other phase: the same programme with the novelty near these beats removed.
+    away = novelty.copy()
+    reach = max(1, round(period_frames / 4))
+    for frame in frames:
+        away[max(0, frame - reach) : frame + reach + 1] = 0.0
+    score, back = _dynamic_programme(away, period, _TIGHT)
+    other = _backtrack(score, back, period)
+    return (
+        _fit_to_sound(frames, energy, period_frames) / FRAME_RATE,
+        _fit_to_sound(other, energy, period_frames) / FRAME_RATE,
+    )
 
 
 def onset_strength(boundaries_s: np.ndarray, novelty: np.ndarray) -> np.ndarray:
