@@ -6,8 +6,8 @@ The pipeline, each step in its own module:
 2. :mod:`.novelty`: onset novelty (spectral flux plus harmonic change).
 3. :mod:`.tempo`: tempo from the novelty's periodicity and a moderate-tempo preference.
 4. :mod:`.beats`: beats by dynamic programming, and the best sequence at the other phase;
-   :mod:`.phase` keeps the one whose beats hold the harmony steadier; every other beat
-   is dropped if they were the off-beats of a slower pulse.
+   :mod:`.phase` keeps the one whose beats hold the harmony steadier; :mod:`.level` drops
+   every other beat if they were the off-beats of a slower pulse.
 5. :mod:`.meter`: beats per bar and downbeats.
 6. :mod:`.similarity`: beat-synchronous features and the beat self-similarity matrix.
 7. :func:`soundry.dsp.loudness.measure` on the original audio.
@@ -28,6 +28,7 @@ from soundry.engine.analysis import beats as _beats
 from soundry.engine.analysis import meter as _meter
 from soundry.engine.analysis import novelty as _novelty
 from soundry.engine.analysis import tempo as _tempo
+from soundry.engine.analysis.level import drop_offbeats
 from soundry.engine.analysis.phase import choose_phase
 from soundry.engine.analysis.similarity import (
     DEFAULT_MAX_CODE,
@@ -238,7 +239,7 @@ def analyze(audio: AudioBuffer, *, raw_features: bool = False) -> Analysis:
     novelty = _novelty.beat_novelty(spec, estimate.period_frames)
     beats, offbeats = _beats.track_beats(novelty, spec.energy, estimate.period_frames)
     boundaries = choose_phase(spec, beats, offbeats)
-    boundaries, _ = _beats.drop_offbeats(boundaries, novelty)
+    boundaries, _ = drop_offbeats(boundaries, novelty, spec)
     # The tracker carries beats through held notes; a pulse needs onsets on a few of them.
     on_onsets = int(np.count_nonzero(_beats.onset_strength(boundaries, novelty) > _ONSET_NOVELTY))
     if on_onsets < MIN_BEATS:

@@ -29,13 +29,11 @@ import numpy as np
 
 from soundry.engine.analysis.spectrogram import FRAME_RATE
 
-__all__ = ["drop_offbeats", "onset_strength", "track_beats"]
+__all__ = ["onset_strength", "track_beats"]
 
 _LOOSE = 200.0  # first pass: weight of the squared log period ratio, in novelty units
 _TIGHT = 1500.0  # second pass, around the local period
 _LOCAL_BEATS = 9  # beats in the median that gives the local period
-_OFFBEAT_PARITY = 3.0  # every other beat this many times weaker: those are off-beats
-_MIN_HALF_BPM = 40.0  # never halve below this tempo
 _PEAK_RADIUS = 2  # frames either side of a beat searched for its onset
 _ACTIVE_DB = -30.0  # sound below this level (re the piece's loud frames) counts as silence
 
@@ -201,39 +199,3 @@ def onset_strength(boundaries_s: np.ndarray, novelty: np.ndarray) -> np.ndarray:
     padded = np.pad(novelty.astype(np.float64), _PEAK_RADIUS, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * _PEAK_RADIUS + 1)
     return windows[frames].max(axis=1)
-
-
-def drop_offbeats(boundaries_s: np.ndarray, novelty: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Keep every other beat when the tracker has followed the eighths, not the beat.
-
-    The tempo preference (see :mod:`~soundry.engine.analysis.tempo`) can pick double time
-    in slow music with steady eighths. When it has, the tracked "beats" alternate between
-    the real beats and the off-beats between them, and the off-beats carry far less onset
-    novelty. So: if the weaker half of the alternating beats averages under a third of the
-    stronger half, only the stronger half are beats.
-
-    Parameters
-    ----------
-    boundaries_s : np.ndarray [shape=(beats,)]
-        Beat times in seconds.
-    novelty : np.ndarray [shape=(frames,)]
-        The beat novelty the beats were tracked on.
-
-    Returns
-    -------
-    beats : np.ndarray [shape=(kept,), dtype=float64]
-        The beat times kept.
-    halved : bool
-        Whether every other beat was dropped.
-    """
-    if boundaries_s.size < 8:
-        return boundaries_s, False
-    median_gap = float(np.median(np.diff(boundaries_s)))
-    if 60.0 / (2.0 * median_gap) < _MIN_HALF_BPM:
-        return boundaries_s, False
-    strength = onset_strength(boundaries_s, novelty)
-    even, odd = float(strength[0::2].mean()), float(strength[1::2].mean())
-    if min(even, odd) * _OFFBEAT_PARITY >= max(even, odd):
-        return boundaries_s, False
-    start = 0 if even > odd else 1
-    return boundaries_s[start::2], True

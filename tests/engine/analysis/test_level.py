@@ -1,0 +1,69 @@
+"""The metrical-level rule: every other beat dropped when they are the off-beats."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from soundry.engine.analysis.level import drop_offbeats
+from soundry.engine.analysis.spectrogram import FRAME_RATE, Spectrogram
+
+BEAT_S = 0.5  # 120 bpm as tracked; half of it, 60 bpm, is a plausible beat
+N_BEATS = 32
+
+
+def _beats() -> np.ndarray:
+    return np.arange(N_BEATS) * BEAT_S + 0.25
+
+
+def _spectrogram(chord_every: int) -> Spectrogram:
+    """Frames whose pitch class changes every ``chord_every`` tracked beats."""
+    n_frames = round((N_BEATS + 1) * BEAT_S * FRAME_RATE)
+    beat_of_frame = np.floor((np.arange(n_frames) / FRAME_RATE - 0.25) / BEAT_S).astype(int)
+    chord = np.maximum(beat_of_frame, 0) // chord_every
+    chroma = np.full((n_frames, 12), 0.1, dtype=np.float32)
+    chroma[np.arange(n_frames), (chord * 5) % 12] = 1.0  # around the circle of fourths
+    bands = np.ones((n_frames, 101), dtype=np.float32)
+    return Spectrogram(
+        bands=bands,
+        log_bands=bands,
+        chroma=chroma,
+        bass_chroma=chroma,
+        energy=np.ones(n_frames, dtype=np.float32),
+        duration_s=n_frames / FRAME_RATE,
+    )
+
+
+def _novelty(strong: float, weak: float, first_strong: int) -> np.ndarray:
+    novelty = np.zeros(round((N_BEATS + 1) * BEAT_S * FRAME_RATE))
+    for index, time in enumerate(_beats()):
+        novelty[round(time * FRAME_RATE)] = strong if index % 2 == first_strong else weak
+    return novelty
+
+
+def test_beats_whose_harmony_holds_across_every_other_one_are_halved() -> None:
+    beats = _beats()
+    kept, halved = drop_offbeats(beats, _novelty(1.0, 1.0, 0), _spectrogram(chord_every=2))
+    assert halved
+    # The chords change into beats 0, 2, 4, ...: those are kept.
+    assert np.array_equal(kept, beats[0::2])
+
+
+def test_much_weaker_onsets_on_every_other_beat_are_halved() -> None:
+    beats = _beats()
+    kept, halved = drop_offbeats(beats, _novelty(1.0, 0.2, 1), _spectrogram(chord_every=1))
+    assert halved
+    assert np.array_equal(kept, beats[1::2])
+
+
+def test_a_bar_of_strong_and_weak_beats_with_a_chord_on_each_is_kept() -> None:
+    beats = _beats()
+    kept, halved = drop_offbeats(beats, _novelty(1.0, 0.6, 0), _spectrogram(chord_every=1))
+    assert not halved
+    assert np.array_equal(kept, beats)
+
+
+def test_never_halved_below_40_bpm() -> None:
+    slow = _beats() * 2.0  # 60 bpm tracked: half would be 30 bpm
+    kept, halved = drop_offbeats(slow, _novelty(1.0, 0.1, 0), _spectrogram(chord_every=2))
+    assert not halved
+    assert np.array_equal(kept, slow)
