@@ -34,9 +34,12 @@ def song_analysis() -> Analysis:
 
 
 @pytest.mark.parametrize(
-    ("tempo_bpm", "beats_per_bar"), [(120.0, 4), (95.0, 3), (140.0, 4), (80.0, 4), (110.0, 3)]
+    ("tempo_bpm", "beats_per_bar"),
+    [(120.0, 4), (95.0, 3), (140.0, 4), (80.0, 4), (110.0, 3), (58.0, 4)],
 )
 def test_beats_tempo_and_meter_of_a_song_with_drums(tempo_bpm: float, beats_per_bar: int) -> None:
+    # At 58 bpm the hi-hat eighths draw the tempo estimate to 116; the kick and snare on
+    # the beats, far louder than the off-beat hats, bring it back (level.py).
     result = analyze(demo_song(duration_s=30.0, tempo_bpm=tempo_bpm, beats_per_bar=beats_per_bar))
     truth = np.arange(0.0, 30.0, 60.0 / tempo_bpm)
     assert f_measure(truth, result.boundaries_s) >= 0.95

@@ -24,14 +24,23 @@ import numpy as np
 
 from soundry.engine.analysis.spectrogram import FRAME_RATE
 
-__all__ = ["MAX_BPM", "MIN_BPM", "TempoEstimate", "estimate_tempo", "tempo_salience"]
+__all__ = [
+    "MAX_BPM",
+    "MIN_BPM",
+    "PREFERRED_BPM",
+    "TempoEstimate",
+    "estimate_tempo",
+    "tempo_salience",
+]
 
 MIN_BPM = 30.0
 """Slowest beat considered, beats per minute."""
 MAX_BPM = 300.0
 """Fastest beat considered, beats per minute."""
 
-_PRIOR_CENTRE_BPM = 105.0
+PREFERRED_BPM = 105.0
+"""Centre of the moderate-tempo preference, beats per minute."""
+
 _PRIOR_WIDTH_OCTAVES = 0.6
 _COMB = (1.0, 1.0, 1.0, 1.0)  # weights of the autocorrelation at 1, 2, 3 and 4 periods
 _GRID_STEP = 0.002  # log2 spacing of the candidate tempi (0.14 %)
@@ -131,7 +140,7 @@ def tempo_salience(novelty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prior(bpm: np.ndarray) -> np.ndarray:
-    octaves = np.log2(bpm / _PRIOR_CENTRE_BPM)
+    octaves = np.log2(bpm / PREFERRED_BPM)
     return np.exp(-0.5 * (octaves / _PRIOR_WIDTH_OCTAVES) ** 2)
 
 
