@@ -207,23 +207,31 @@ def self_similarity(features: BeatFeatures) -> np.ndarray:
     timbre = (timbre - timbre.mean(axis=0)) / np.maximum(timbre.std(axis=0), 1e-9)
     timbre = timbre.astype(np.float32)
     squared = np.einsum("ij,ij->i", timbre, timbre)
-    distance2 = squared[:, None] + squared[None, :] - 2.0 * (timbre @ timbre.T)
+    # In place, one N x N buffer at a time: at the largest N the matrix is 256 MB.
+    distance2 = timbre @ timbre.T
+    distance2 *= np.float32(-2.0)
+    distance2 += squared[:, None]
+    distance2 += squared[None, :]
     np.maximum(distance2, 0.0, out=distance2)
     n = distance2.shape[0]
     # The median over off-diagonal pairs sets the scale; a sample of rows is plenty.
-    rows = distance2[:: max(1, n // 256)]
-    off_diagonal = rows[rows > 0]
+    sample = distance2[:: max(1, n // 256)]
+    off_diagonal = sample[sample > 0]
     scale = float(np.median(off_diagonal)) if off_diagonal.size else 1.0
+    del sample  # a view: it would keep the buffer alive past the del below
     distance2 *= np.float32(-0.5 / max(scale, 1e-9))
     np.exp(distance2, out=distance2)
-    similarity += np.float32(_WEIGHTS[1]) * distance2
+    distance2 *= np.float32(_WEIGHTS[1])
+    similarity += distance2
     del distance2
 
     level = features.level_db.astype(np.float32)
-    loudness = np.abs(level[:, None] - level[None, :])
+    loudness = np.subtract.outer(level, level)
+    np.abs(loudness, out=loudness)
     loudness *= np.float32(-1.0 / _LOUDNESS_SCALE_DB)
     np.exp(loudness, out=loudness)
-    similarity += np.float32(_WEIGHTS[2]) * loudness
+    loudness *= np.float32(_WEIGHTS[2])
+    similarity += loudness
 
     # Rounding can leave the sum a hair off the ends; the diagonal is identity by definition.
     np.clip(similarity, 0.0, 1.0, out=similarity)
