@@ -1,24 +1,19 @@
 """Random-access PCM sources: read any span of a track without holding all of it.
 
-The mastering engine analyses and renders a track a chunk at a time. A source hands it
-``(channels, n)`` float32 spans: :class:`ArraySource` from samples already in memory (no
-copy), :class:`SoundFileSource` straight from a file libsndfile reads (WAV, FLAC, AIFF,
-Ogg), so a one-hour file never has to fit in memory.
+The mastering analysis reads a track a chunk at a time through this protocol, so that a
+source which reads from disk can stand in for :class:`ArraySource` (samples already in
+memory, spans as views) without the analysis changing.
 """
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import soundfile as sf
 
-from soundry.audio.buffer import AudioBuffer
-from soundry.errors import DecodeError, ParameterError
+from soundry.errors import ParameterError
 
-__all__ = ["ArraySource", "PcmSource", "SoundFileSource", "as_source"]
+__all__ = ["ArraySource", "PcmSource"]
 
 
 class PcmSource(Protocol):
@@ -60,16 +55,6 @@ class ArraySource:
         self._samples = data
         self._rate = int(sample_rate)
 
-    @classmethod
-    def of(cls, audio: AudioBuffer) -> ArraySource:
-        """The samples of ``audio``."""
-        return cls(audio.samples, audio.sample_rate)
-
-    @property
-    def samples(self) -> np.ndarray:
-        """All of it, shape (channels, frames)."""
-        return self._samples
-
     @property
     def sample_rate(self) -> int:
         return self._rate
@@ -85,62 +70,3 @@ class ArraySource:
     def read(self, start: int, stop: int) -> np.ndarray:
         _check_span(start, stop, self.frames)
         return self._samples[:, start:stop]
-
-
-class SoundFileSource:
-    """A file libsndfile can seek in (WAV, FLAC, AIFF, Ogg), read span by span.
-
-    Reads are serialised by a lock, so chunks rendered in threads may share one source.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self._path = Path(path)
-        try:
-            self._file = sf.SoundFile(str(self._path))
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            raise DecodeError(f"{self._path}: cannot read it in blocks ({exc})") from None
-        if not self._file.seekable():
-            self._file.close()
-            raise DecodeError(f"{self._path}: the file cannot be read in blocks")
-        self._lock = threading.Lock()
-
-    @property
-    def sample_rate(self) -> int:
-        return int(self._file.samplerate)
-
-    @property
-    def channels(self) -> int:
-        return int(self._file.channels)
-
-    @property
-    def frames(self) -> int:
-        return int(self._file.frames)
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        _check_span(start, stop, self.frames)
-        with self._lock:
-            self._file.seek(start)
-            data = self._file.read(stop - start, dtype="float32", always_2d=True)
-        if data.shape[0] != stop - start:
-            raise DecodeError(
-                f"{self._path}: the file ended at frame {start + data.shape[0]},"
-                f" before its declared {self.frames} frames"
-            )
-        return np.ascontiguousarray(data.T)
-
-    def close(self) -> None:
-        """Release the file."""
-        self._file.close()
-
-    def __enter__(self) -> SoundFileSource:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
-
-
-def as_source(audio: AudioBuffer | PcmSource) -> PcmSource:
-    """``audio`` as a source (an AudioBuffer becomes an :class:`ArraySource`)."""
-    if isinstance(audio, AudioBuffer):
-        return ArraySource.of(audio)
-    return audio

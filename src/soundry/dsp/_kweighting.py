@@ -37,6 +37,7 @@ __all__ = [
     "SHELF_48K",
     "TICKS_PER_SECOND",
     "TICKS_PER_SUBBLOCK",
+    "block_k_energy",
     "filtered_energies",
     "k_weighting_sos",
     "tick_bounds",
@@ -287,3 +288,51 @@ def filtered_energies(
     peak = peak[:channels]
     finite = bool(np.isfinite(energy).all() and np.isfinite(peak).all())
     return energy, peak, finite
+
+
+@numba.njit(cache=True, nogil=True)
+def block_k_energy(
+    audio: np.ndarray, sos: np.ndarray, weights: np.ndarray, block: int, n_blocks: int
+) -> np.ndarray:
+    """Mean channel-weighted square of the K-weighted signal per block.
+
+    Parameters
+    ----------
+    audio : np.ndarray [shape=(channels, frames), dtype=float32]
+        ``audio[:, 0]`` starts a block; the last block may be partial (still divided by
+        ``block``).
+    sos : np.ndarray [shape=(2, 6)]
+        From :func:`k_weighting_sos`.
+    weights : np.ndarray [shape=(channels,), dtype=float64]
+        BS.1770 channel weights.
+    block, n_blocks : int
+        Frames per block (1 gives the energy of every frame) and blocks covered.
+
+    Returns
+    -------
+    np.ndarray [shape=(n_blocks,), dtype=float64]
+    """
+    channels, frames = audio.shape
+    out = np.zeros(n_blocks)
+    for c in range(channels):
+        w = weights[c]
+        if w == 0.0:
+            continue
+        a1, a2, a3, a4, a5 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
+        b1, b2, b3, b4, b5 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
+        u1 = u2 = v1 = v2 = 0.0
+        for i in range(frames):
+            value = float(audio[c, i])
+            y = a1 * value + u1
+            u1 = a2 * value - a4 * y + u2
+            u2 = a3 * value - a5 * y
+            z = b1 * y + v1
+            v1 = b2 * y - b4 * z + v2
+            v2 = b3 * y - b5 * z
+            out[i // block] += w * z * z
+            if (i & 4095) == 0:  # keep decaying tails out of slow subnormals
+                u1 = u1 if abs(u1) > 1e-100 else 0.0
+                u2 = u2 if abs(u2) > 1e-100 else 0.0
+                v1 = v1 if abs(v1) > 1e-100 else 0.0
+                v2 = v2 if abs(v2) > 1e-100 else 0.0
+    return out / block

@@ -67,7 +67,14 @@ from soundry.dsp.oversample import (
 )
 from soundry.errors import ParameterError
 
-__all__ = ["DetectorEnvelope", "LimiterPreview", "LimiterReport", "detector_envelope", "limit"]
+__all__ = [
+    "DetectorEnvelope",
+    "LimiterPreview",
+    "LimiterReport",
+    "detector_envelope",
+    "detector_target",
+    "limit",
+]
 
 # Margins under the ceiling: the detector's target, and the level that triggers a
 # correction after measuring the output. The gap between them absorbs the small changes the
@@ -219,7 +226,7 @@ class LimiterPreview:
             envelope.sample_rate, ceiling_dbtp, lookahead_ms, attack_ms, release_ms
         )
         self._envelope = envelope
-        self._target = _detector_target(ceiling_dbtp)
+        self._target = detector_target(ceiling_dbtp)
         self._release = one_pole_coefficient(release_ms, rate)
         self._ramp = ramp
         self._bases: list[np.ndarray] | None = None  # built on the first gain that limits
@@ -250,7 +257,9 @@ class LimiterPreview:
         return out
 
 
-def _detector_target(ceiling_dbtp: float) -> float:
+def detector_target(ceiling_dbtp: float) -> float:
+    """The linear level the limiter holds its detector to under ``ceiling_dbtp`` (dBTP):
+    the ceiling less the detector margin."""
     return 10.0 ** (ceiling_dbtp / 20.0) * 10.0 ** (-_DETECTOR_MARGIN_DB / 20.0)
 
 
@@ -453,7 +462,7 @@ def limit(
     source = as_2d(samples)
     channels, frames = source.shape
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-    target = _detector_target(ceiling_dbtp)
+    target = detector_target(ceiling_dbtp)
     verify_at = ceiling * 10.0 ** (-_VERIFY_MARGIN_DB / 20.0)
     factor = true_peak_factor(rate)
     linked = stereo_link and channels > 1

@@ -79,6 +79,7 @@ __all__ = [
     "SHORT_TERM_WINDOW_S",
     "LoudnessReport",
     "default_channel_weights",
+    "gated_integrated_lufs",
     "integrated_loudness",
     "k_weighting_sos",
     "loudness_range",
@@ -353,7 +354,17 @@ def _gated_power(powers: np.ndarray, relative_gate_lu: float) -> np.ndarray:
     return above_absolute[above_absolute > threshold]
 
 
-def _integrated_from_blocks(momentary_power: np.ndarray) -> float:
+def gated_integrated_lufs(momentary_power: np.ndarray) -> float:
+    """Integrated loudness (LUFS) from the mean squares of the 400 ms gating blocks.
+
+    Applies the absolute (-70 LUFS) and relative (-10 LU) gates of BS.1770-4; -inf when no
+    block passes.
+
+    Parameters
+    ----------
+    momentary_power : np.ndarray [shape=(n_blocks,)]
+        Channel-weighted mean square of each K-weighted 400 ms block (75 % overlap).
+    """
     gated = _gated_power(momentary_power, RELATIVE_GATE_LU)
     if gated.size == 0:
         return -math.inf
@@ -470,7 +481,7 @@ def measure(
         block_frames=PEAK_BLOCK_FRAMES,
     )
     return LoudnessReport(
-        integrated_lufs=_integrated_from_blocks(analysis.momentary_power),
+        integrated_lufs=gated_integrated_lufs(analysis.momentary_power),
         lra_lu=_range_from_blocks(analysis.short_term_power),
         true_peak_dbtp=_amplitude_db(true_peak),
         sample_peak_dbfs=_amplitude_db(sample_peak),
@@ -496,7 +507,7 @@ def integrated_loudness(
     gates: silence, or a signal shorter than 400 ms.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _integrated_from_blocks(analysis.momentary_power)
+    return gated_integrated_lufs(analysis.momentary_power)
 
 
 def loudness_range(

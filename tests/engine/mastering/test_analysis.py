@@ -68,8 +68,10 @@ def test_predicted_band_powers_follow_the_tonal_stage(long_song: AudioBuffer) ->
         error_db = np.abs(10 * np.log10(p[active] / a[active]))
         moved_db = np.abs(10 * np.log10(s[active] / a[active]))
         assert np.median(error_db) < 0.5
-        # The prediction is much closer than ignoring the tonal stage would be.
-        assert np.median(error_db) < 0.5 * np.median(moved_db) or np.median(moved_db) < 0.2
+        # Profile b moves every band (by 0.4-4 dB here); the prediction is much closer than
+        # ignoring the tonal stage would be.
+        assert np.median(moved_db) > 0.3
+        assert np.median(error_db) < 0.5 * np.median(moved_db)
 
 
 @pytest.mark.parametrize("target", [-16.0, -14.0, -10.0])

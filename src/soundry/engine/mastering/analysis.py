@@ -23,7 +23,6 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from soundry.audio.stream import PcmSource
@@ -37,7 +36,6 @@ __all__ = [
     "DC_BLOCK_HZ",
     "SourceAnalysis",
     "analyse_source",
-    "block_k_energy",
     "dc_block",
 ]
 
@@ -118,38 +116,6 @@ class SourceAnalysis:
     def duration_s(self) -> float:
         """Length in seconds."""
         return self.frames / self.sample_rate
-
-
-@numba.njit(cache=True, nogil=True)
-def block_k_energy(
-    audio: np.ndarray, sos: np.ndarray, weights: np.ndarray, block: int, n_blocks: int
-) -> np.ndarray:
-    """Mean channel-weighted square of the K-weighted signal per block (``audio[:, 0]``
-    starts a block)."""
-    channels, frames = audio.shape
-    out = np.zeros(n_blocks)
-    for c in range(channels):
-        w = weights[c]
-        if w == 0.0:
-            continue
-        a1, a2, a3, a4, a5 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
-        b1, b2, b3, b4, b5 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
-        u1 = u2 = v1 = v2 = 0.0
-        for i in range(frames):
-            value = float(audio[c, i])
-            y = a1 * value + u1
-            u1 = a2 * value - a4 * y + u2
-            u2 = a3 * value - a5 * y
-            z = b1 * y + v1
-            v1 = b2 * y - b4 * z + v2
-            v2 = b3 * y - b5 * z
-            out[i // block] += w * z * z
-            if (i & 4095) == 0:  # keep decaying tails out of slow subnormals
-                u1 = u1 if abs(u1) > 1e-100 else 0.0
-                u2 = u2 if abs(u2) > 1e-100 else 0.0
-                v1 = v1 if abs(v1) > 1e-100 else 0.0
-                v2 = v2 if abs(v2) > 1e-100 else 0.0
-    return out / block
 
 
 def _chunks(frames: int, grid: int, rate: int) -> Iterator[tuple[int, int]]:

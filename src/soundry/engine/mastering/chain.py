@@ -26,7 +26,7 @@ import numpy as np
 from soundry.audio.buffer import AudioBuffer
 from soundry.audio.stream import ArraySource
 from soundry.dsp.limiter import DetectorEnvelope
-from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
+from soundry.dsp.loudness import LoudnessReport, measure
 from soundry.engine.mastering.analysis import (
     DC_BLOCK_HZ,
     SourceAnalysis,
@@ -167,12 +167,15 @@ class MasterRender:
         Gain reduction per band of the multiband stage.
     plan : MasterPlan
         The plan rendered (its gain is the one used).
+    loudness : LoudnessReport or None
+        Our meter's reading of ``samples``, when the render measured all of it.
     """
 
     samples: np.ndarray
     level: LevelResult
     multiband_stats: dict[str, Any]
     plan: MasterPlan
+    loudness: LoudnessReport | None = None
 
 
 @dataclass(frozen=True)
@@ -314,7 +317,8 @@ def finish_master(staged: Staged) -> MasterRender:
         ceiling_dbtp=settings.ceiling_dbtp,
         envelope=staged.envelope,
     )
-    measured = integrated_loudness(out, rate)
+    loudness = measure(out, rate)
+    measured = loudness.integrated_lufs
     error = measured - plan.target_lufs
     if abs(error) > CORRECT_ABOVE_LU and not decision.note:
         level = reach_loudness(
@@ -335,13 +339,13 @@ def finish_master(staged: Staged) -> MasterRender:
         out,
         plan.gain_db,
         measured,
-        true_peak_dbtp(out, rate),
+        loudness.true_peak_dbtp,
         1,
         reached,
         note,
         report,
     )
-    return MasterRender(out, level, staged.multiband_stats, plan)
+    return MasterRender(out, level, staged.multiband_stats, plan, loudness)
 
 
 def plan_master(

@@ -23,7 +23,12 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from soundry.dsp._kweighting import TICKS_PER_SUBBLOCK, k_weighting_sos, tick_bounds
+from soundry.dsp._kweighting import (
+    TICKS_PER_SUBBLOCK,
+    block_k_energy,
+    k_weighting_sos,
+    tick_bounds,
+)
 from soundry.dsp.limiter import (
     DetectorEnvelope,
     LimiterPreview,
@@ -32,9 +37,8 @@ from soundry.dsp.limiter import (
     limit,
 )
 from soundry.dsp.loudness import (
-    ABSOLUTE_GATE_LUFS,
-    RELATIVE_GATE_LU,
     default_channel_weights,
+    gated_integrated_lufs,
     integrated_loudness,
     true_peak_dbtp,
 )
@@ -42,6 +46,7 @@ from soundry.dsp.oversample import max_true_peak
 from soundry.errors import ParameterError
 
 __all__ = [
+    "LIMITED_FLOOR_DB",
     "LIMITER_LOOKAHEAD_MS",
     "LIMITER_RELEASE_MS",
     "LevelResult",
@@ -89,47 +94,15 @@ class LevelResult:
     limiter: LimiterReport | None = None
 
 
-# BS.1770's constant: L = -0.691 + 10 log10(weighted mean square).
-_LOUDNESS_OFFSET_DB = -0.691
 _MOMENTARY_SUBBLOCKS = 4  # a 400 ms gating block is 4 sub-blocks of 100 ms
 _NEPER_TO_DB = 20.0 / math.log(10.0)
 # Gain reduction under this does not count as limiting (as in the limiter's report).
-_LIMITED_FLOOR_DB = 0.01
+LIMITED_FLOOR_DB = 0.01
 # Estimates aim this much closer than the tolerance, so that the one real measurement lands
 # inside it despite the estimate's own (far smaller) error.
 _ESTIMATE_AIM = 0.5
 # Margin of the "nothing to limit" test on the true peak (float32 rounding of the detector).
 _PEAK_MARGIN = 1.0 + 1e-4
-
-
-@numba.njit(cache=True, nogil=True)
-def _k_energy(audio: np.ndarray, sos: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per frame, the channel-weighted square of the K-weighted signal (float64)."""
-    channels, frames = audio.shape
-    out = np.zeros(frames)
-    for c in range(channels):
-        w = weights[c]
-        if w == 0.0:
-            continue
-        x = audio[c]
-        a1, a2, a3, a4, a5 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
-        b1, b2, b3, b4, b5 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
-        u1 = u2 = v1 = v2 = 0.0  # transposed direct form II states of the two stages
-        for i in range(frames):
-            value = float(x[i])
-            y = a1 * value + u1
-            u1 = a2 * value - a4 * y + u2
-            u2 = a3 * value - a5 * y
-            z = b1 * y + v1
-            v1 = b2 * y - b4 * z + v2
-            v2 = b3 * y - b5 * z
-            out[i] += w * z * z
-            if (i & 4095) == 0:  # keep decaying tails out of slow subnormals
-                u1 = u1 if abs(u1) > 1e-100 else 0.0
-                u2 = u2 if abs(u2) > 1e-100 else 0.0
-                v1 = v1 if abs(v1) > 1e-100 else 0.0
-                v2 = v2 if abs(v2) > 1e-100 else 0.0
-    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -205,7 +178,7 @@ class _Estimate:
             )
             sos = k_weighting_sos(rate)
             weights = default_channel_weights(audio.shape[0]).astype(np.float64)
-            self._energy = _k_energy(audio, sos, weights)
+            self._energy = block_k_energy(audio, sos, weights, 1, audio.shape[1])
             self._bounds = tick_bounds(audio.shape[1], rate)[::TICKS_PER_SUBBLOCK]
         return self._preview
 
@@ -220,7 +193,7 @@ class _Estimate:
         log_gain = self._build().log_gain(gain_db)[0]
         squared = np.exp(log_gain * np.float32(2.0))  # numpy's float32 exp is vectorised
         sums, largest, mean = _limited_energy(
-            self._energy, log_gain, squared, self._bounds, _LIMITED_FLOOR_DB
+            self._energy, log_gain, squared, self._bounds, LIMITED_FLOOR_DB
         )
         n = sums.shape[0] - _MOMENTARY_SUBBLOCKS + 1
         if n <= 0:
@@ -228,12 +201,7 @@ class _Estimate:
         windows = sum(sums[k : k + n] for k in range(_MOMENTARY_SUBBLOCKS))
         gain = float(np.float32(10.0 ** (gain_db / 20.0)))
         power = gain * gain * windows / (self._bounds[_MOMENTARY_SUBBLOCKS:] - self._bounds[:n])
-        power = power[power > 10.0 ** ((ABSOLUTE_GATE_LUFS - _LOUDNESS_OFFSET_DB) / 10.0)]
-        if power.size:
-            power = power[power > power.mean() * 10.0 ** (RELATIVE_GATE_LU / 10.0)]
-        if power.size == 0:
-            return -math.inf, largest, mean
-        return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(float(power.mean())), largest, mean
+        return gated_integrated_lufs(power), largest, mean
 
 
 def reach_loudness(

@@ -1,27 +1,21 @@
-"""Predict what the chain does to a track from its analysis, and choose the limiter gain.
+"""Choose the limiter gain once, from block statistics, so a master and its previews agree.
 
-Rendering a variant of the whole master only to learn how loud it comes out would make five
-previews cost five masters. Instead every stage's effect is predicted on the block
-statistics of :class:`~soundry.engine.mastering.analysis.SourceAnalysis` (~1 ms blocks):
+Two pieces:
 
-- **Tonal stage.** For each multiband band and tonal analysis frame, the energy gain of the
-  planned EQ curve over the octaves inside the band, weighted by their measured power.
-- **Multiband stage.** Its planned compressors run (the same gain computer and smoother as
-  the renderer) on the band powers after the tonal gain: gain reduction and make-up per
-  band and block.
-- **Stereo image.** Side gain ``g`` scales a band's energy by ``(1 - w) + g² w`` (``w`` its
-  side share).
-- The pre-limiter K-weighted energy of a block is the source's, scaled by those gains mixed
-  in proportion to each band's K-weighted power; its true peak scales with the square root
-  of the broadband energy gain (the crest factor of a block is kept).
-
-:func:`decide_gain` then runs a block-rate model of the true-peak limiter (look-ahead hold,
-one-pole release in the log domain) over the predicted blocks and solves for the gain that
-lands the gated BS.1770 loudness on the target, within the same limits on how hard the
-limiter may work as the closed loop of :mod:`soundry.engine.mastering.level`. The master
-and every preview use this one gain, so a preview is exactly the span of the master; the
-master measures its result and corrects only if the prediction missed by more than the
-tolerance.
+- **The multiband plan's input, predicted.** :func:`tonal_band_gains` gives, for each
+  multiband band and tonal analysis frame, the power gain of the planned tonal curve (as the
+  renderer interpolates it) over the band's third-octaves, weighted by their measured power;
+  :func:`predict_band_powers` scales the source's detector powers by it. The multiband stage
+  is then planned without rendering the tonal stage first.
+- **The gain.** :func:`level_model` measures the signal entering the limiter per ~1 ms block
+  (K-weighted energy, true peak from the limiter's own detector) and :func:`decide_gain` runs
+  a block-rate model of the true-peak limiter (look-ahead hold and ramp, one-pole release in
+  the log domain) over them, solving for the gain that lands the gated BS.1770 loudness on
+  the target within the same limits on limiting as the closed loop of
+  :mod:`soundry.engine.mastering.level`. On the real recordings of the shared data the model
+  lands within about 0.15 LU of what the real limiter gives. The master and every preview
+  use this one gain, so a preview is exactly the span of the master; the master measures its
+  result and corrects only if the model missed by more than the tolerance.
 """
 
 from __future__ import annotations
@@ -32,12 +26,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from soundry.dsp._kweighting import k_weighting_sos
+from soundry.dsp._kweighting import block_k_energy, k_weighting_sos
 from soundry.dsp._limiter_parts import _EDGE_PAD
-from soundry.dsp.limiter import DetectorEnvelope, detector_envelope
-from soundry.dsp.loudness import default_channel_weights
+from soundry.dsp.limiter import DetectorEnvelope, detector_envelope, detector_target
+from soundry.dsp.loudness import default_channel_weights, gated_integrated_lufs
 from soundry.engine.mastering._spectral import gain_curves_db
-from soundry.engine.mastering.analysis import SourceAnalysis, block_k_energy
+from soundry.engine.mastering.analysis import SourceAnalysis
+from soundry.engine.mastering.level import LIMITED_FLOOR_DB
 from soundry.engine.mastering.multiband import block_frames
 from soundry.engine.mastering.tonal import TonalPlan
 
@@ -50,13 +45,7 @@ __all__ = [
     "tonal_band_gains",
 ]
 
-_LOUDNESS_OFFSET_DB = -0.691
-_ABSOLUTE_GATE_LUFS = -70.0
-_RELATIVE_GATE_LU = -10.0
 _NEPER_TO_DB = 20.0 / math.log(10.0)
-_LIMITED_FLOOR_DB = 0.01
-# The limiter keeps this far under the ceiling (its detector margin).
-_DETECTOR_MARGIN_DB = 0.03
 
 
 @dataclass(frozen=True)
@@ -231,15 +220,11 @@ def _limited_subblocks(
 
 
 def _gated_lufs(sums: np.ndarray, sub: int) -> float:
+    """Integrated loudness from sub-block energy sums (``sub`` blocks of 100 ms each)."""
     if sums.size < 4:
         return -math.inf
     power = (sums[:-3] + sums[1:-2] + sums[2:-1] + sums[3:]) / (4 * sub)
-    power = power[power > 10.0 ** ((_ABSOLUTE_GATE_LUFS - _LOUDNESS_OFFSET_DB) / 10.0)]
-    if power.size:
-        power = power[power > power.mean() * 10.0 ** (_RELATIVE_GATE_LU / 10.0)]
-    if power.size == 0:
-        return -math.inf
-    return _LOUDNESS_OFFSET_DB + 10.0 * math.log10(float(power.mean()))
+    return gated_integrated_lufs(power)
 
 
 class _Model:
@@ -248,7 +233,7 @@ class _Model:
     ) -> None:
         block_s = level.block / level.sample_rate
         self.level = level
-        self.threshold = 10.0 ** ((ceiling_dbtp - _DETECTOR_MARGIN_DB) / 20.0)
+        self.threshold = detector_target(ceiling_dbtp)
         self.look = max(1, math.ceil(lookahead_ms / 1000.0 / block_s))
         self.release = math.exp(-block_s * 1000.0 / release_ms)
         self.sub = max(1, round(0.1 / block_s))
@@ -264,7 +249,7 @@ class _Model:
             self.look,
             self.release,
             self.sub,
-            _LIMITED_FLOOR_DB / _NEPER_TO_DB,
+            LIMITED_FLOOR_DB / _NEPER_TO_DB,
         )
         lufs = _gated_lufs(sums * scale * scale, self.sub)
         return lufs, largest * _NEPER_TO_DB, mean * _NEPER_TO_DB
@@ -287,7 +272,7 @@ def decide_gain(
     Parameters
     ----------
     level : LevelModel
-        From :func:`predict_level`.
+        From :func:`level_model`.
     target_lufs, ceiling_dbtp : float
         Loudness target and the limiter's ceiling.
     lookahead_ms, release_ms : float

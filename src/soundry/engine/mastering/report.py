@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
-from soundry.dsp.loudness import measure
+from soundry.dsp.loudness import LoudnessReport, measure
 from soundry.dsp.spectrum import band_edges_hz, band_levels_db
 from soundry.engine.mastering.chain import MasterPlan, MasterRender
 from soundry.engine.mastering.image import measure_width
@@ -46,7 +46,9 @@ def band_centres_hz() -> list[float]:
     return [float(np.sqrt(lo * hi)) for lo, hi in itertools.pairwise(edges)]
 
 
-def snapshot(samples: np.ndarray, sample_rate: int) -> dict[str, Any]:
+def snapshot(
+    samples: np.ndarray, sample_rate: int, *, loudness: LoudnessReport | None = None
+) -> dict[str, Any]:
     """Loudness, EQ band levels and stereo width of ``samples`` as a JSON-ready dict.
 
     Parameters
@@ -54,17 +56,19 @@ def snapshot(samples: np.ndarray, sample_rate: int) -> dict[str, Any]:
     samples : np.ndarray [shape=(channels, frames)]
     sample_rate : int
         Hz.
+    loudness : LoudnessReport or None
+        :func:`~soundry.dsp.loudness.measure` of ``samples``, if already made.
     """
-    loudness = measure(samples, sample_rate).to_dict()
+    figures = (loudness if loudness is not None else measure(samples, sample_rate)).to_dict()
     stereo = np.atleast_2d(samples).shape[0] == 2
     return _json_safe(
         {
             "loudness": {
-                "integrated_lufs": loudness["integrated_lufs"],
-                "lra_lu": loudness["lra_lu"],
-                "true_peak_dbtp": loudness["true_peak_dbtp"],
-                "sample_peak_dbfs": loudness["sample_peak_dbfs"],
-                "short_term_max_lufs": loudness["short_term_max_lufs"],
+                "integrated_lufs": figures["integrated_lufs"],
+                "lra_lu": figures["lra_lu"],
+                "true_peak_dbtp": figures["true_peak_dbtp"],
+                "sample_peak_dbfs": figures["sample_peak_dbfs"],
+                "short_term_max_lufs": figures["short_term_max_lufs"],
             },
             "eq_levels_db": band_levels_db(samples, sample_rate, n_bands=EQ_BANDS).tolist(),
             "stereo_width": measure_width(samples, sample_rate) if stereo else None,
@@ -100,8 +104,10 @@ class MasterReport:
     ) -> MasterReport:
         """Measure ``source`` and the master (or ``after_samples``) and assemble the report."""
         rate = plan.sample_rate
-        master = render.samples if after_samples is None else after_samples
-        after = snapshot(master, rate)
+        if after_samples is None:
+            after = snapshot(render.samples, rate, loudness=render.loudness)
+        else:
+            after = snapshot(after_samples, rate)
         level = render.level
         # The target applies to the whole track, even when the report is of an excerpt.
         measured = level.integrated_lufs
