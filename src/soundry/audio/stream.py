@@ -1,19 +1,24 @@
 """Random-access PCM sources: read any span of a track without holding all of it.
 
-The mastering analysis reads a track a chunk at a time through this protocol, so that a
-source which reads from disk can stand in for :class:`ArraySource` (samples already in
-memory, spans as views) without the analysis changing.
+Mastering reads a track a chunk at a time through this protocol, so a file read from disk
+(:class:`SoundFileSource`) stands in for samples already in memory (:class:`ArraySource`,
+spans as views), and an intermediate signal can live on disk (:class:`ScratchTrack`)
+instead of in memory: an hour-long master holds a few chunks, not the whole track.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
 from typing import Protocol
 
 import numpy as np
+import soundfile as sf
 
-from soundry.errors import ParameterError
+from soundry.errors import DecodeError, ParameterError
 
-__all__ = ["ArraySource", "PcmSource"]
+__all__ = ["ArraySource", "PcmSource", "ScratchTrack", "SoundFileSource"]
 
 
 class PcmSource(Protocol):
@@ -70,3 +75,114 @@ class ArraySource:
     def read(self, start: int, stop: int) -> np.ndarray:
         _check_span(start, stop, self.frames)
         return self._samples[:, start:stop]
+
+
+class SoundFileSource:
+    """A PCM file read through libsndfile a span at a time (WAV, RF64, W64, AIFF, FLAC).
+
+    Each thread reads through its own handle, so spans can be read concurrently. Only what
+    is asked for is decoded; nothing of the file is held between reads.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self._path = os.fspath(path)
+        try:
+            info = sf.info(self._path)
+        except sf.LibsndfileError as exc:
+            raise DecodeError(f"{self._path}: {exc.error_string}") from exc
+        if not info.frames or info.frames < 0:
+            raise DecodeError(f"{self._path}: the file holds no audio frames")
+        self._rate = int(info.samplerate)
+        self._channels = int(info.channels)
+        self._frames = int(info.frames)
+        self._local = threading.local()
+        self._handles: list[sf.SoundFile] = []
+        self._lock = threading.Lock()
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    @property
+    def channels(self) -> int:
+        return self._channels
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    def _handle(self) -> sf.SoundFile:
+        handle = getattr(self._local, "handle", None)
+        if handle is None:
+            handle = sf.SoundFile(self._path)
+            self._local.handle = handle
+            with self._lock:
+                self._handles.append(handle)
+        return handle
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        _check_span(start, stop, self.frames)
+        handle = self._handle()
+        handle.seek(start)
+        block = handle.read(stop - start, dtype="float32", always_2d=True)
+        if block.shape[0] != stop - start:
+            raise DecodeError(
+                f"{self._path}: ended at frame {start + block.shape[0]}, before the"
+                f" {self.frames} frames its header declares"
+            )
+        return np.ascontiguousarray(block.T)
+
+    def close(self) -> None:
+        """Close every handle opened so far."""
+        with self._lock:
+            for handle in self._handles:
+                handle.close()
+            self._handles.clear()
+        self._local = threading.local()
+
+
+class ScratchTrack:
+    """A temporary float32 track on disk: written span by span, read back as a PcmSource.
+
+    Channels are stored one after another (planar), so a span of one channel is a single
+    contiguous read. Reads and writes go through ``pread``/``pwrite`` rather than a memory
+    map: the data stays in the page cache, not in the process's resident memory.
+    """
+
+    def __init__(self, channels: int, frames: int, sample_rate: int) -> None:
+        self._channels, self._frames, self._rate = int(channels), int(frames), int(sample_rate)
+        handle = tempfile.TemporaryFile(prefix="soundry-scratch-")
+        self._file = handle
+        self._fd = handle.fileno()
+        os.ftruncate(self._fd, self._channels * self._frames * 4)
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    @property
+    def channels(self) -> int:
+        return self._channels
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    def write(self, start: int, block: np.ndarray) -> None:
+        """Store ``block`` (shape (channels, n)) at frames ``start:start + n``."""
+        data = np.ascontiguousarray(block, dtype=np.float32)
+        _check_span(start, start + data.shape[1], self.frames)
+        for c in range(self._channels):
+            os.pwrite(self._fd, data[c].tobytes(), (c * self._frames + start) * 4)
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        _check_span(start, stop, self.frames)
+        out = np.empty((self._channels, stop - start), dtype=np.float32)
+        for c in range(self._channels):
+            raw = os.pread(self._fd, (stop - start) * 4, (c * self._frames + start) * 4)
+            out[c] = np.frombuffer(raw, dtype=np.float32)
+        return out
+
+    def close(self) -> None:
+        """Delete the file."""
+        self._file.close()

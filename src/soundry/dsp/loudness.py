@@ -85,6 +85,7 @@ __all__ = [
     "loudness_range",
     "measure",
     "momentary_loudness",
+    "report_from_ticks",
     "sample_peak_dbfs",
     "short_term_loudness",
     "true_peak_dbtp",
@@ -389,11 +390,39 @@ def _amplitude_db(linear: float) -> float:
 
 
 @dataclass
-class _Analysis:
+class _Series:
     momentary_power: np.ndarray  # [shape=(n_subblocks - 3,)] 400 ms windows at 10 Hz
     short_term_power: np.ndarray  # [shape=(n_subblocks - 29,)] 3 s windows at 10 Hz
     momentary_max_power: float  # over 400 ms windows at 5 ms steps
     short_term_max_power: float  # over 3 s windows at 5 ms steps
+
+
+def _series(tick_energy: np.ndarray, ticks: np.ndarray, *, maxima: bool) -> _Series:
+    """Gating-block and short-term powers (and their maxima) from the 5 ms tick energies."""
+    n_sub = tick_energy.shape[0] // TICKS_PER_SUBBLOCK
+    subblock_energy = (
+        tick_energy[: n_sub * TICKS_PER_SUBBLOCK].reshape(n_sub, TICKS_PER_SUBBLOCK).sum(axis=1)
+    )
+    bounds = ticks[::TICKS_PER_SUBBLOCK]
+    momentary_power = _window_power(subblock_energy, bounds, _MOMENTARY_SUBBLOCKS)
+    short_term_power = _window_power(subblock_energy, bounds, _SHORT_TERM_SUBBLOCKS)
+    momentary_max = short_term_max = 0.0
+    if maxima:
+        # The 10 Hz windows are among the 5 ms ones; the max() keeps that exact.
+        momentary_max = max(
+            _max_window_power(tick_energy, ticks, _MOMENTARY_SUBBLOCKS * TICKS_PER_SUBBLOCK),
+            float(momentary_power.max(initial=0.0)),
+        )
+        short_term_max = max(
+            _max_window_power(tick_energy, ticks, _SHORT_TERM_SUBBLOCKS * TICKS_PER_SUBBLOCK),
+            float(short_term_power.max(initial=0.0)),
+        )
+    return _Series(momentary_power, short_term_power, momentary_max, short_term_max)
+
+
+@dataclass
+class _Analysis:
+    series: _Series
     peaks: np.ndarray  # [shape=(channels, n_peak_blocks)]
     data: np.ndarray
     sample_rate: int
@@ -413,32 +442,66 @@ def _analyse(
     if not finite:
         _raise_non_finite(data)
     tick_energy = weights @ energies[:, :-1]
-    n_sub = tick_energy.shape[0] // TICKS_PER_SUBBLOCK
-    subblock_energy = (
-        tick_energy[: n_sub * TICKS_PER_SUBBLOCK].reshape(n_sub, TICKS_PER_SUBBLOCK).sum(axis=1)
+    return _Analysis(_series(tick_energy, ticks, maxima=maxima), peaks, data, rate)
+
+
+def report_from_ticks(
+    tick_energy: np.ndarray,
+    *,
+    sample_peak: float,
+    true_peak: float,
+    frames: int,
+    sample_rate: int,
+    channels: int,
+) -> LoudnessReport:
+    """The :func:`measure` report of a track metered a piece at a time.
+
+    Parameters
+    ----------
+    tick_energy : np.ndarray [shape=(n_ticks,), dtype=float64]
+        Channel-weighted sum of the squared K-weighted signal over each complete 5 ms tick
+        of :func:`~soundry.dsp._kweighting.tick_bounds` ``(frames, sample_rate)``.
+    sample_peak, true_peak : float
+        Largest absolute sample and largest true peak (linear, 1.0 = full scale).
+    frames, sample_rate, channels : int
+        Of the metered track.
+    """
+    ticks = tick_bounds(frames, sample_rate)
+    if tick_energy.shape != (ticks.size - 1,):
+        raise ParameterError(
+            f"expected {ticks.size - 1} tick energies for {frames} frames; got {tick_energy.shape}"
+        )
+    return _report(
+        _series(tick_energy, ticks, maxima=True),
+        sample_peak=sample_peak,
+        true_peak=true_peak,
+        frames=frames,
+        sample_rate=sample_rate,
+        channels=channels,
     )
-    bounds = ticks[::TICKS_PER_SUBBLOCK]
-    momentary_power = _window_power(subblock_energy, bounds, _MOMENTARY_SUBBLOCKS)
-    short_term_power = _window_power(subblock_energy, bounds, _SHORT_TERM_SUBBLOCKS)
-    momentary_max = short_term_max = 0.0
-    if maxima:
-        # The 10 Hz windows are among the 5 ms ones; the max() keeps that exact.
-        momentary_max = max(
-            _max_window_power(tick_energy, ticks, _MOMENTARY_SUBBLOCKS * TICKS_PER_SUBBLOCK),
-            float(momentary_power.max(initial=0.0)),
-        )
-        short_term_max = max(
-            _max_window_power(tick_energy, ticks, _SHORT_TERM_SUBBLOCKS * TICKS_PER_SUBBLOCK),
-            float(short_term_power.max(initial=0.0)),
-        )
-    return _Analysis(
-        momentary_power=momentary_power,
-        short_term_power=short_term_power,
-        momentary_max_power=momentary_max,
-        short_term_max_power=short_term_max,
-        peaks=peaks,
-        data=data,
-        sample_rate=rate,
+
+
+def _report(
+    series: _Series,
+    *,
+    sample_peak: float,
+    true_peak: float,
+    frames: int,
+    sample_rate: int,
+    channels: int,
+) -> LoudnessReport:
+    return LoudnessReport(
+        integrated_lufs=gated_integrated_lufs(series.momentary_power),
+        lra_lu=_range_from_blocks(series.short_term_power),
+        true_peak_dbtp=_amplitude_db(true_peak),
+        sample_peak_dbfs=_amplitude_db(sample_peak),
+        momentary_max_lufs=_power_to_lufs(series.momentary_max_power),
+        short_term_max_lufs=_power_to_lufs(series.short_term_max_power),
+        duration_s=frames / sample_rate,
+        sample_rate=sample_rate,
+        channels=channels,
+        momentary_lufs=_to_lufs(series.momentary_power),
+        short_term_lufs=_to_lufs(series.short_term_power),
     )
 
 
@@ -471,8 +534,6 @@ def measure(
     """
     analysis = _analyse(samples, sample_rate, channel_weights, maxima=True)
     data, rate = analysis.data, analysis.sample_rate
-    momentary = _to_lufs(analysis.momentary_power)
-    short_term = _to_lufs(analysis.short_term_power)
     sample_peak = float(analysis.peaks.max()) if analysis.peaks.size else 0.0
     true_peak = max_true_peak(
         data,
@@ -480,18 +541,13 @@ def measure(
         peaks=analysis.peaks,
         block_frames=PEAK_BLOCK_FRAMES,
     )
-    return LoudnessReport(
-        integrated_lufs=gated_integrated_lufs(analysis.momentary_power),
-        lra_lu=_range_from_blocks(analysis.short_term_power),
-        true_peak_dbtp=_amplitude_db(true_peak),
-        sample_peak_dbfs=_amplitude_db(sample_peak),
-        momentary_max_lufs=_power_to_lufs(analysis.momentary_max_power),
-        short_term_max_lufs=_power_to_lufs(analysis.short_term_max_power),
-        duration_s=data.shape[1] / rate,
+    return _report(
+        analysis.series,
+        sample_peak=sample_peak,
+        true_peak=true_peak,
+        frames=data.shape[1],
         sample_rate=rate,
         channels=int(data.shape[0]),
-        momentary_lufs=momentary,
-        short_term_lufs=short_term,
     )
 
 
@@ -507,7 +563,7 @@ def integrated_loudness(
     gates: silence, or a signal shorter than 400 ms.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return gated_integrated_lufs(analysis.momentary_power)
+    return gated_integrated_lufs(analysis.series.momentary_power)
 
 
 def loudness_range(
@@ -521,7 +577,7 @@ def loudness_range(
     Parameters are as for :func:`measure`.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _range_from_blocks(analysis.short_term_power)
+    return _range_from_blocks(analysis.series.short_term_power)
 
 
 def momentary_loudness(
@@ -540,7 +596,7 @@ def momentary_loudness(
         Value ``j`` covers ``[0.1 j, 0.1 j + 0.4)`` s; ``-inf`` where silent.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _to_lufs(analysis.momentary_power)
+    return _to_lufs(analysis.series.momentary_power)
 
 
 def short_term_loudness(
@@ -559,7 +615,7 @@ def short_term_loudness(
         Value ``j`` covers ``[0.1 j, 0.1 j + 3)`` s; ``-inf`` where silent.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _to_lufs(analysis.short_term_power)
+    return _to_lufs(analysis.series.short_term_power)
 
 
 def _peak_input(samples: np.ndarray | AudioBuffer) -> np.ndarray:

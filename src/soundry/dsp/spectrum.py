@@ -16,7 +16,15 @@ from scipy import signal
 from soundry.dsp.filters import _as_2d, _check_rate
 from soundry.errors import ParameterError
 
-__all__ = ["SILENT_BAND_DB", "band_edges_hz", "band_levels_db"]
+__all__ = [
+    "SILENT_BAND_DB",
+    "band_edges_hz",
+    "band_levels_db",
+    "band_levels_from_sums",
+    "band_segment_frames",
+    "segment_power_sum",
+    "welch_window",
+]
 
 SILENT_BAND_DB = -200.0
 """Level reported for a band with no energy (or lying above Nyquist)."""
@@ -28,6 +36,40 @@ _MAX_SEGMENT = 1 << 18
 _SEGMENTS_PER_BATCH = 32
 
 
+def welch_window(nperseg: int) -> np.ndarray:
+    """The Hann window of the Welch estimates here, float32."""
+    return signal.get_window("hann", nperseg).astype(np.float32)
+
+
+def segment_power_sum(segments: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Sum over segments of ``|rfft(segment * window)|**2``, per bin, float64.
+
+    Parameters
+    ----------
+    segments : np.ndarray [shape=(n_segments, nperseg), dtype=float32]
+        May be a strided view.
+    window : np.ndarray [shape=(nperseg,), dtype=float32]
+    """
+    total = np.zeros(window.size // 2 + 1, dtype=np.float64)
+    for first in range(0, segments.shape[0], _SEGMENTS_PER_BATCH):
+        spectra = sp_fft.rfft(segments[first : first + _SEGMENTS_PER_BATCH] * window, axis=-1)
+        total += (spectra.real.astype(np.float64) ** 2 + spectra.imag**2).sum(axis=0)
+    return total
+
+
+def _mean_power(total: np.ndarray, n_segments: int, window: np.ndarray) -> np.ndarray:
+    """Mean-square power per one-sided bin from :func:`segment_power_sum` totals."""
+    nperseg = window.size
+    # One-sided spectrum: every bin but DC (and Nyquist for even lengths) counts twice.
+    weight = np.full(total.size, 2.0)
+    weight[0] = 1.0
+    if nperseg % 2 == 0:
+        weight[-1] = 1.0
+    norm = max(n_segments, 1) * nperseg * float(np.sum(window.astype(np.float64) ** 2))
+    out: np.ndarray = total * weight / norm
+    return out
+
+
 def _welch_power(data: np.ndarray, nperseg: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Welch estimate of the mean-square power in each rfft bin, averaged over channels.
 
@@ -35,27 +77,17 @@ def _welch_power(data: np.ndarray, nperseg: int, rate: float) -> tuple[np.ndarra
     but in float32 FFTs and batches of segments: about 10x faster on long audio, and the
     single-precision error (~1e-7) is far below what band levels are reported to.
     """
-    window = signal.get_window("hann", nperseg).astype(np.float32)
+    window = welch_window(nperseg)
     hop = max(nperseg // 2, 1)
-    n_bins = nperseg // 2 + 1
-    total = np.zeros(n_bins, dtype=np.float64)
+    total = np.zeros(nperseg // 2 + 1, dtype=np.float64)
     n_segments = 0
     for row in data:
         frames = np.lib.stride_tricks.sliding_window_view(
             np.asarray(row, dtype=np.float32), nperseg
         )[::hop]
-        for first in range(0, frames.shape[0], _SEGMENTS_PER_BATCH):
-            batch = frames[first : first + _SEGMENTS_PER_BATCH] * window
-            spectra = sp_fft.rfft(batch, axis=-1)
-            total += (spectra.real.astype(np.float64) ** 2 + spectra.imag**2).sum(axis=0)
+        total += segment_power_sum(frames, window)
         n_segments += frames.shape[0]
-    # One-sided spectrum: every bin but DC (and Nyquist for even lengths) counts twice.
-    weight = np.full(n_bins, 2.0)
-    weight[0] = 1.0
-    if nperseg % 2 == 0:
-        weight[-1] = 1.0
-    power = total * weight / (n_segments * nperseg * float(np.sum(window.astype(np.float64) ** 2)))
-    return sp_fft.rfftfreq(nperseg, 1.0 / rate), power
+    return sp_fft.rfftfreq(nperseg, 1.0 / rate), _mean_power(total, n_segments, window)
 
 
 def band_edges_hz(n_bands: int = 16, low_hz: float = 20.0, high_hz: float = 20_000.0) -> np.ndarray:
@@ -115,13 +147,31 @@ def band_levels_db(
     rate = _check_rate(sample_rate)
     edges = band_edges_hz(n_bands, low_hz, high_hz)
     frames = data.shape[1]
-    levels = np.full(edges.size - 1, SILENT_BAND_DB)
     if frames < 2:
-        return levels
+        return np.full(edges.size - 1, SILENT_BAND_DB)
+    nperseg = band_segment_frames(rate, frames, edges)
+    freqs, power_per_bin = _welch_power(data, nperseg, rate)
+    return _levels(freqs, power_per_bin, edges)
+
+
+def band_segment_frames(rate: float, frames: int, edges: np.ndarray) -> int:
+    """Welch segment length of :func:`band_levels_db`: 4 bins in the narrowest band."""
     narrowest = edges[1] - edges[0]
     wanted = 1 << math.ceil(math.log2(_BINS_PER_NARROWEST_BAND * rate / narrowest))
-    nperseg = min(wanted, _MAX_SEGMENT, frames)
-    freqs, power_per_bin = _welch_power(data, nperseg, rate)
+    return int(min(wanted, _MAX_SEGMENT, frames))
+
+
+def band_levels_from_sums(
+    total: np.ndarray, n_segments: int, window: np.ndarray, rate: float, edges: np.ndarray
+) -> np.ndarray:
+    """:func:`band_levels_db` from :func:`segment_power_sum` totals over every channel's
+    segments (``n_segments`` of them, 50 % overlap), for audio metered a piece at a time."""
+    freqs = sp_fft.rfftfreq(window.size, 1.0 / rate)
+    return _levels(freqs, _mean_power(total, n_segments, window), edges)
+
+
+def _levels(freqs: np.ndarray, power_per_bin: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    levels = np.full(edges.size - 1, SILENT_BAND_DB)
     band = np.searchsorted(edges, freqs, side="right") - 1
     band[freqs == edges[-1]] = edges.size - 2  # the top edge belongs to the last band
     inside = (band >= 0) & (band < edges.size - 1)

@@ -22,6 +22,7 @@ __all__ = [
     "PanLaw",
     "band_width",
     "correlation",
+    "correlation_from_sums",
     "correlation_series",
     "from_mid_side",
     "pan",
@@ -279,6 +280,11 @@ def _pearson_like(ll: np.ndarray, rr: np.ndarray, lr: np.ndarray, frames: int) -
     # Silence cannot cancel in a mono fold-down: read it as fully correlated.
     rho = np.where(both_silent, 1.0, np.where(one_silent, 0.0, rho))
     return np.clip(rho, -1.0, 1.0)
+
+
+def correlation_from_sums(ll: float, rr: float, lr: float, frames: int) -> float:
+    """:func:`correlation` from ``Σ L²``, ``Σ R²`` and ``Σ L·R`` over ``frames`` frames."""
+    return float(_pearson_like(np.array(ll), np.array(rr), np.array(lr), frames))
 
 
 def correlation(samples: np.ndarray) -> float:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,7 @@ import numpy as np
 from soundry.audio.stream import PcmSource
 from soundry.dsp.filters import apply_sos, highpass
 from soundry.engine.mastering.image import mid_side_spectra, usable_edges
+from soundry.engine.mastering.meter import TrackMeter
 from soundry.engine.mastering.multiband import CROSSOVER_HZ, band_block_powers, block_frames
 from soundry.engine.mastering.profiles import TONAL_BAND_CENTRES_HZ
 from soundry.engine.mastering.tonal import frame_band_powers, tonal_frame_frames
@@ -124,7 +126,67 @@ def _chunks(frames: int, grid: int, rate: int) -> Iterator[tuple[int, int]]:
         yield start, min(frames, start + step)
 
 
-def analyse_source(source: PcmSource, *, dc_blocked: bool = False) -> SourceAnalysis:
+@dataclass
+class _ChunkStats:
+    powers: np.ndarray
+    mean_square: np.ndarray
+    blocks: tuple[int, int, np.ndarray]
+    dual_mono: bool
+    mid_side: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+
+
+class _Chunker:
+    """Everything one chunk of :func:`analyse_source` needs, shared by the worker threads."""
+
+    def __init__(self, source: PcmSource, dc_blocked: bool, meter: TrackMeter | None) -> None:
+        rate = source.sample_rate
+        self.source, self.dc_blocked, self.meter = source, dc_blocked, meter
+        self.rate, self.frames = rate, source.frames
+        self.frame = tonal_frame_frames(rate)
+        self.block = block_frames(rate)
+        self.grid = math.lcm(self.frame, self.block)
+        self.fine_centres, self.fine_weights = _fine_bands(rate, self.frame)
+        self.edges = usable_edges(CROSSOVER_HZ, rate)
+        self.preroll = round(_ANALYSIS_PREROLL_S * rate)
+
+    def __call__(self, start: int, stop: int) -> _ChunkStats:
+        rate, frames, block = self.rate, self.frames, self.block
+        first = max(0, start - self.preroll)
+        last = min(frames, stop + _ANALYSIS_POSTROLL)
+        read_first, read_last = first, last
+        if self.meter is not None:
+            read_first = min(first, max(0, start - self.meter.preroll_frames))
+            read_last = max(last, min(frames, stop + self.meter.postroll_frames))
+        whole = self.source.read(read_first, read_last)
+        if self.meter is not None:
+            self.meter.add(whole, read_first, start, stop)
+        raw = whole[:, first - read_first : last - read_first]
+        x = raw if self.dc_blocked else dc_block(raw, rate)
+        core = x[:, start - first : stop - first]
+        powers, mean_square, _ = frame_band_powers(core, rate, self.fine_weights)
+        lo, hi = start // block, -(-stop // block)
+        # Block statistics run from the first block boundary at or after ``first``, so
+        # that they sit on the track's absolute block grid.
+        head = -first % block
+        skip = (first + head) // block
+        got = band_block_powers(x[:, head:], rate, self.edges, first + head)
+        stereo = raw.shape[0] == 2
+        return _ChunkStats(
+            powers,
+            mean_square,
+            (lo, hi, got[:, lo - skip : hi - skip]),
+            (not stereo) or bool(np.array_equal(raw[0], raw[1])),
+            mid_side_spectra(core, rate) if stereo else None,
+        )
+
+
+def analyse_source(
+    source: PcmSource,
+    *,
+    dc_blocked: bool = False,
+    meter: TrackMeter | None = None,
+    workers: int = 1,
+) -> SourceAnalysis:
     """Measure ``source`` once for :func:`~soundry.engine.mastering.chain.plan_master`.
 
     Parameters
@@ -133,66 +195,57 @@ def analyse_source(source: PcmSource, *, dc_blocked: bool = False) -> SourceAnal
         The track (mono or stereo), any supported rate, read a chunk at a time.
     dc_blocked : bool
         The source already went through :func:`dc_block` (skip it here).
+    meter : TrackMeter or None
+        Also fed every chunk (of the source as read, before the DC blocker), so the report's
+        "before" figures come from the same single read of the track.
+    workers : int
+        Threads the chunks are spread over (the kernels release the GIL).
 
     Returns
     -------
     SourceAnalysis
     """
+    chunker = _Chunker(source, dc_blocked, meter)
     rate, channels, frames = source.sample_rate, source.channels, source.frames
-    frame = tonal_frame_frames(rate)
-    block = block_frames(rate)
-    grid = math.lcm(frame, block)
-    fine_centres, fine_weights = _fine_bands(rate, frame)
+    spans = list(_chunks(frames, chunker.grid, rate))
+    if workers > 1 and len(spans) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda span: chunker(*span), spans))
+    else:
+        results = [chunker(*span) for span in spans]
     n_octaves = TONAL_BAND_CENTRES_HZ.size
-    edges = usable_edges(CROSSOVER_HZ, rate)
-    preroll = round(_ANALYSIS_PREROLL_S * rate)
-    n_blocks = -(-frames // block)
-    tonal: list[np.ndarray] = []
-    tonal_ms: list[np.ndarray] = []
-    band_powers = np.zeros((3, n_blocks))
-    stereo = channels == 2
-    spectra: list[np.ndarray] | None = None
-    freqs = np.zeros(0)
-    dual_mono = True
-    for start, stop in _chunks(frames, grid, rate):
-        first = max(0, start - preroll)
-        last = min(frames, stop + _ANALYSIS_POSTROLL)
-        raw = source.read(first, last)
-        x = raw if dc_blocked else dc_block(raw, rate)
-        core = x[:, start - first : stop - first]
-        if stop > start:
-            powers, mean_square, _ = frame_band_powers(core, rate, fine_weights)
-            tonal.append(powers)
-            tonal_ms.append(mean_square)
-        lo, hi = start // block, -(-stop // block)
-        # Block statistics run from the first block boundary at or after ``first``, so
-        # that they sit on the track's absolute block grid.
-        head = -first % block
-        x_grid = x[:, head:]
-        skip = (first + head) // block
-        got = band_block_powers(x_grid, rate, edges, first + head)
-        band_powers[:, lo:hi] = got[:, lo - skip : hi - skip]
-        if stereo and core.shape[1]:
-            dual_mono = dual_mono and bool(np.array_equal(raw[0], raw[1]))
-            freqs, p_mid, p_side = mid_side_spectra(core, rate)
-            if spectra is None:
-                spectra = [p_mid, p_side]
-            elif p_mid.shape == spectra[0].shape:
-                spectra[0] += p_mid
-                spectra[1] += p_side
-    every = np.concatenate(tonal) if tonal else np.zeros((0, n_octaves + fine_weights.shape[1]))
-    n_fine = fine_centres.size
+    n_fine = chunker.fine_centres.size
+    band_powers = np.zeros((3, -(-frames // chunker.block)))
+    for stats in results:
+        lo, hi, values = stats.blocks
+        band_powers[:, lo:hi] = values
+    every = (
+        np.concatenate([r.powers for r in results])
+        if results
+        else np.zeros((0, n_octaves + n_fine))
+    )
+    mid_side = None
+    spectra = [r.mid_side for r in results if r.mid_side is not None]
+    if spectra:
+        freqs, p_mid, p_side = spectra[0][0], spectra[0][1].copy(), spectra[0][2].copy()
+        for _, more_mid, more_side in spectra[1:]:
+            if more_mid.shape == p_mid.shape:
+                p_mid += more_mid
+                p_side += more_side
+        mid_side = (freqs, p_mid, p_side)
     return SourceAnalysis(
         sample_rate=rate,
         channels=channels,
         frames=frames,
         tonal_powers=every[:, :n_octaves],
-        tonal_mean_square=np.concatenate(tonal_ms) if tonal_ms else np.zeros(0),
-        tonal_frame=frame,
-        fine_centres_hz=fine_centres,
+        tonal_mean_square=np.concatenate([r.mean_square for r in results])
+        if results
+        else np.zeros(0),
+        tonal_frame=chunker.frame,
+        fine_centres_hz=chunker.fine_centres,
         fine_powers=every[:, n_octaves : n_octaves + n_fine],
-        block=block,
+        block=chunker.block,
         band_powers=band_powers,
-        mid_side=None if spectra is None else (freqs, spectra[0], spectra[1]),
-        dual_mono=dual_mono or not stereo,
+        mid_side=mid_side,
+        dual_mono=all(r.dual_mono for r in results),
     )

@@ -78,12 +78,16 @@ __all__ = [
     "MasterPlan",
     "MasterRender",
     "PreparedSource",
+    "StagePlans",
     "Staged",
+    "check_reference",
     "finish_master",
     "plan_master",
     "prepare_source",
     "render_excerpt",
     "render_master",
+    "render_pre_limiter",
+    "plan_stages",
     "stage_master",
 ]
 
@@ -211,41 +215,53 @@ class Staged:
     envelope: DetectorEnvelope | None = None
 
 
-def stage_master(
-    prepared: PreparedSource,
+@dataclass(frozen=True)
+class StagePlans:
+    """The stages before the limiter, planned from the analysis, and the loudness target."""
+
+    tonal: TonalPlan
+    multiband: MultibandPlan
+    image: ImagePlan
+    target_lufs: float
+
+
+def plan_stages(
+    analysis: SourceAnalysis,
     settings: MasterSettings,
     *,
-    reference: AudioBuffer | None = None,
+    reference: ReferenceTargets | None = None,
+    own_width: dict[str, float] | None = None,
     tonal_target_db: np.ndarray | None = None,
-) -> Staged:
-    """Plan every stage from the analysis, render up to the limiter, choose the gain.
+) -> StagePlans:
+    """Plan the tonal, multiband and image stages of one variant from the analysis alone.
 
-    The gain comes from :func:`~soundry.engine.mastering.prediction.decide_gain` on the
-    block statistics of the signal entering the limiter: the master and its previews share
-    it, so a preview is the same span of the master.
+    Parameters
+    ----------
+    analysis : SourceAnalysis
+        Of the DC-blocked track.
+    settings : MasterSettings
+    reference : ReferenceTargets or None
+        What to move toward, by ``settings.reference_blend`` percent.
+    own_width : dict or None
+        The track's :func:`~soundry.engine.mastering.image.measure_width` (needed with a
+        stereo reference).
+    tonal_target_db : np.ndarray [shape=(n_tonal_bands,)] or None
+        A balance to move toward instead of the profile's (album mode); ignored with a
+        reference.
     """
-    analysis = prepared.analysis
     rate = analysis.sample_rate
-    x = prepared.samples
     profile = profile_for(settings.profile, settings.style)
     target_lufs = settings.target_lufs
     curve = tonal_target_db
     strength = 1.0
     width_target = None
-    reference_targets = None
     if reference is not None:
-        if reference.frames < reference.sample_rate * 3:
-            raise ParameterError(
-                f"the reference track is {reference.duration_s:.1f} s long; it needs at least 3 s"
-            )
-        reference_targets = analyse_reference(reference.samples, reference.sample_rate)
         blend = settings.reference_blend
         # The tonal stage blends by strength: 0 leaves the track exactly as it is.
-        curve = reference_targets.tonal_curve_db
+        curve = reference.tonal_curve_db
         strength = blend / 100.0
-        target_lufs = blend_loudness(settings.target_lufs, reference_targets, blend)
-        own_width = measure_width(x, rate) if analysis.channels == 2 else None
-        width_target = blend_width(own_width, reference_targets, blend)
+        target_lufs = blend_loudness(settings.target_lufs, reference, blend)
+        width_target = blend_width(own_width, reference, blend)
     tonal = plan_tonal_from_powers(
         analysis.tonal_powers,
         analysis.tonal_mean_square,
@@ -269,13 +285,61 @@ def stage_master(
         enabled=settings.stereo_image or width_target is not None,
         target=width_target,
     )
-    y = apply_tonal(x, rate, tonal)
-    y, multiband_stats = apply_multiband(y, rate, multiband, return_stats=True)
-    y = apply_image(y, rate, image)
+    return StagePlans(tonal, multiband, image, target_lufs)
+
+
+def render_pre_limiter(
+    samples: np.ndarray, stages: StagePlans | MasterPlan, rate: int, *, start_frame: int = 0
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Tonal, multiband and image stages on DC-blocked ``samples`` starting at ``start_frame``
+    of the track; also the multiband stage's gain-reduction statistics."""
+    y = apply_tonal(samples, rate, stages.tonal, start_frame=start_frame)
+    y, stats = apply_multiband(y, rate, stages.multiband, start_frame=start_frame, return_stats=True)
+    y = apply_image(y, rate, stages.image, start_frame=start_frame)
+    return y, stats
+
+
+def check_reference(reference: AudioBuffer) -> ReferenceTargets:
+    """Measure a reference track given in memory."""
+    if reference.frames < reference.sample_rate * 3:
+        raise ParameterError(
+            f"the reference track is {reference.duration_s:.1f} s long; it needs at least 3 s"
+        )
+    return analyse_reference(reference.samples, reference.sample_rate)
+
+
+def stage_master(
+    prepared: PreparedSource,
+    settings: MasterSettings,
+    *,
+    reference: AudioBuffer | None = None,
+    tonal_target_db: np.ndarray | None = None,
+) -> Staged:
+    """Plan every stage from the analysis, render up to the limiter, choose the gain.
+
+    The gain comes from :func:`~soundry.engine.mastering.prediction.decide_gain` on the
+    block statistics of the signal entering the limiter: the master and its previews share
+    it, so a preview is the same span of the master.
+    """
+    analysis = prepared.analysis
+    rate = analysis.sample_rate
+    x = prepared.samples
+    reference_targets = None if reference is None else check_reference(reference)
+    own_width = None
+    if reference_targets is not None and analysis.channels == 2:
+        own_width = measure_width(x, rate)
+    stages = plan_stages(
+        analysis,
+        settings,
+        reference=reference_targets,
+        own_width=own_width,
+        tonal_target_db=tonal_target_db,
+    )
+    y, multiband_stats = render_pre_limiter(x, stages, rate)
     model = level_model(y, rate)
     decision = decide_gain(
         model,
-        target_lufs=target_lufs,
+        target_lufs=stages.target_lufs,
         ceiling_dbtp=settings.ceiling_dbtp,
         lookahead_ms=LIMITER_LOOKAHEAD_MS,
         release_ms=LIMITER_RELEASE_MS,
@@ -283,10 +347,10 @@ def stage_master(
     plan = MasterPlan(
         settings=settings,
         sample_rate=rate,
-        target_lufs=target_lufs,
-        tonal=tonal,
-        multiband=multiband,
-        image=image,
+        target_lufs=stages.target_lufs,
+        tonal=stages.tonal,
+        multiband=stages.multiband,
+        image=stages.image,
         gain_db=decision.gain_db,
         reference=reference_targets,
     )
@@ -401,10 +465,7 @@ def render_master(samples: np.ndarray, plan: MasterPlan, *, start_frame: int = 0
     np.ndarray [shape=(channels, frames), dtype=float32]
     """
     rate = plan.sample_rate
-    y = dc_block(samples, rate)
-    y = apply_tonal(y, rate, plan.tonal, start_frame=start_frame)
-    y = apply_multiband(y, rate, plan.multiband, start_frame=start_frame)
-    y = apply_image(y, rate, plan.image, start_frame=start_frame)
+    y, _ = render_pre_limiter(dc_block(samples, rate), plan, rate, start_frame=start_frame)
     out, _ = apply_level(
         y, sample_rate=rate, gain_db=plan.gain_db, ceiling_dbtp=plan.settings.ceiling_dbtp
     )

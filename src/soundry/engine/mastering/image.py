@@ -52,9 +52,12 @@ __all__ = [
     "ImagePlan",
     "apply_image",
     "measure_width",
+    "mid_side_segment_frames",
+    "mid_side_segment_powers",
     "mid_side_spectra",
     "plan_image",
     "plan_image_from_spectra",
+    "width_from_spectra",
 ]
 
 BAND_NAMES = ("low", "mid", "high")
@@ -307,15 +310,54 @@ def crossover_settle_frames(edges: Sequence[float], sample_rate: int) -> int:
     return settle_frames(filters, sample_rate)
 
 
+def mid_side_segment_frames(sample_rate: int, frames: int) -> tuple[int, int]:
+    """Segment length and hop of :func:`mid_side_spectra` for a track of ``frames``.
+
+    ~5 Hz bins (resolving 250 Hz); half-overlapping segments on short audio, none from 32
+    segments on (the estimate stays unbiased, twice as fast, and the variance is negligible
+    over that many segments). Audio shorter than a segment is one zero-padded segment.
+    """
+    nperseg = 1 << math.ceil(math.log2(sample_rate / 5.4))
+    if frames < nperseg:
+        return max(frames, 2), max(frames, 2)
+    return nperseg, nperseg if frames >= _NO_OVERLAP_SEGMENTS * nperseg else nperseg // 2
+
+
+def mid_side_segment_powers(
+    left: np.ndarray, right: np.ndarray, window: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Summed periodograms of mid and side over matching segments of left and right.
+
+    Parameters
+    ----------
+    left, right : np.ndarray [shape=(n_segments, nperseg), dtype=float32]
+        May be strided views.
+    window : np.ndarray [shape=(nperseg,), dtype=float32]
+
+    Returns
+    -------
+    p_mid, p_side : np.ndarray [shape=(nperseg // 2 + 1,), dtype=float64]
+    """
+    p_mid = np.zeros(window.size // 2 + 1)
+    p_side = np.zeros(window.size // 2 + 1)
+    for first in range(0, left.shape[0], _FFT_BATCH):
+        # The FFT is linear: mid and side spectra from those of left and right.
+        spec_l = sp_fft.rfft(left[first : first + _FFT_BATCH] * window, axis=-1)
+        spec_r = sp_fft.rfft(right[first : first + _FFT_BATCH] * window, axis=-1)
+        mid = spec_l + spec_r
+        side = spec_l - spec_r
+        p_mid += (mid.real**2 + mid.imag**2).sum(axis=0, dtype=np.float64)
+        p_side += (side.real**2 + side.imag**2).sum(axis=0, dtype=np.float64)
+    return p_mid * 0.25, p_side * 0.25
+
+
 def mid_side_spectra(
     stereo: np.ndarray, sample_rate: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Long-term power spectra of mid and side (Welch, Hann, ~5 Hz bins).
 
     Only ratios between bins and between the two spectra matter, so they are plain sums of
-    periodograms. Segments overlap by half on short audio; from 32 segments on they do not:
-    the estimate stays unbiased, twice as fast, and the variance is negligible over that
-    many segments.
+    periodograms over the segments of :func:`mid_side_segment_frames`.
 
     Parameters
     ----------
@@ -329,25 +371,14 @@ def mid_side_spectra(
     """
     x = np.asarray(stereo, dtype=np.float32)
     frames = x.shape[1]
-    nperseg = 1 << math.ceil(math.log2(sample_rate / 5.4))  # ~5 Hz bins: resolves 250 Hz
+    nperseg, hop = mid_side_segment_frames(sample_rate, frames)
     if frames < nperseg:
-        nperseg = max(frames, 2)
         x = np.pad(x, ((0, 0), (0, nperseg - frames)))
-    hop = nperseg if frames >= _NO_OVERLAP_SEGMENTS * nperseg else nperseg // 2
     window = signal.get_window("hann", nperseg).astype(np.float32)
     left = np.lib.stride_tricks.sliding_window_view(x[0], nperseg)[::hop]
     right = np.lib.stride_tricks.sliding_window_view(x[1], nperseg)[::hop]
-    p_mid = np.zeros(nperseg // 2 + 1)
-    p_side = np.zeros(nperseg // 2 + 1)
-    for first in range(0, left.shape[0], _FFT_BATCH):
-        # The FFT is linear: mid and side spectra from those of left and right.
-        spec_l = sp_fft.rfft(left[first : first + _FFT_BATCH] * window, axis=-1)
-        spec_r = sp_fft.rfft(right[first : first + _FFT_BATCH] * window, axis=-1)
-        mid = spec_l + spec_r
-        side = spec_l - spec_r
-        p_mid += (mid.real**2 + mid.imag**2).sum(axis=0, dtype=np.float64)
-        p_side += (side.real**2 + side.imag**2).sum(axis=0, dtype=np.float64)
-    return sp_fft.rfftfreq(nperseg, 1.0 / sample_rate), p_mid * 0.25, p_side * 0.25
+    p_mid, p_side = mid_side_segment_powers(left, right, window)
+    return sp_fft.rfftfreq(nperseg, 1.0 / sample_rate), p_mid, p_side
 
 
 def _width_from_energies(e_mid: float, e_side: float) -> float:
@@ -396,12 +427,21 @@ def measure_width(samples: np.ndarray, sample_rate: int) -> dict[str, float]:
     out["correlation"] = 1.0
     if not _is_stereo(data) or data.shape[1] == 0:
         return out
-    edges = usable_edges(BAND_EDGES_HZ, rate)
     freqs, p_mid, p_side = mid_side_spectra(data, rate)
-    weights = np.abs(band_responses(edges, freqs, rate)) ** 2
+    return width_from_spectra(freqs, p_mid, p_side, rate, correlation(data))
+
+
+def width_from_spectra(
+    freqs_hz: np.ndarray, p_mid: np.ndarray, p_side: np.ndarray, sample_rate: int, rho: float
+) -> dict[str, float]:
+    """:func:`measure_width`'s figures from the long-term mid/side spectra and the full-band
+    correlation ``rho`` (for audio measured a piece at a time)."""
+    out = dict.fromkeys(BAND_NAMES, 0.0)
+    edges = usable_edges(BAND_EDGES_HZ, sample_rate)
+    weights = np.abs(band_responses(edges, freqs_hz, sample_rate)) ** 2
     for name, m, s in zip(BAND_NAMES, weights @ p_mid, weights @ p_side, strict=False):
         out[name] = _width_from_energies(float(m), float(s))
-    out["correlation"] = correlation(data)
+    out["correlation"] = float(rho)
     return out
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "blend_loudness",
     "blend_targets",
     "blend_width",
+    "targets_from_measurements",
 ]
 
 # A stereo reference whose every band has less side than this share (SMR under -30 dB) is
@@ -120,21 +121,41 @@ def analyse_reference(samples: np.ndarray, sample_rate: int) -> ReferenceTargets
     data = as_audio(samples)
     rate = check_sample_rate(sample_rate)
     audio = data[np.newaxis, :] if data.ndim == 1 else data
-    curve = np.array(measure_balance_db(audio, rate), dtype=np.float64)
-    curve.flags.writeable = False
-    width: dict[str, float] | None = None
-    if audio.shape[0] == 2:
-        measured = measure_width(audio, rate)
-        if max(measured[b] for b in BAND_NAMES) >= _MONO_WIDTH:
-            width = measured
-    return ReferenceTargets(
-        tonal_curve_db=curve,
+    return targets_from_measurements(
+        balance_db=np.array(measure_balance_db(audio, rate), dtype=np.float64),
         integrated_lufs=float(integrated_loudness(audio, rate)),
         true_peak_dbtp=float(true_peak_dbtp(audio, rate)),
-        width=width,
+        width=measure_width(audio, rate) if audio.shape[0] == 2 else None,
         sample_rate=rate,
         channels=int(audio.shape[0]),
-        duration_s=audio.shape[1] / rate,
+        frames=int(audio.shape[1]),
+    )
+
+
+def targets_from_measurements(
+    *,
+    balance_db: np.ndarray,
+    integrated_lufs: float,
+    true_peak_dbtp: float,
+    width: Mapping[str, float] | None,
+    sample_rate: int,
+    channels: int,
+    frames: int,
+) -> ReferenceTargets:
+    """:class:`ReferenceTargets` from measurements already made (a reference streamed from
+    disk is measured by the same pass that analyses it)."""
+    curve = np.array(balance_db, dtype=np.float64)
+    curve.flags.writeable = False
+    if width is not None and max(width[b] for b in BAND_NAMES) < _MONO_WIDTH:
+        width = None
+    return ReferenceTargets(
+        tonal_curve_db=curve,
+        integrated_lufs=float(integrated_lufs),
+        true_peak_dbtp=float(true_peak_dbtp),
+        width=None if width is None else dict(width),
+        sample_rate=sample_rate,
+        channels=channels,
+        duration_s=frames / sample_rate,
     )
 
 

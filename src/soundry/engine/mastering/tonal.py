@@ -61,6 +61,7 @@ __all__ = [
     "CORRECTION_FRACTION",
     "TonalPlan",
     "apply_tonal",
+    "balance_from_powers",
     "frame_band_powers",
     "measure_balance_db",
     "plan_tonal",
@@ -344,7 +345,28 @@ def measure_balance_db(samples: np.ndarray, sample_rate: float) -> np.ndarray:
     if data.shape[1] == 0:
         return np.zeros(n_bands)
     powers, mean_square, frame = frame_band_powers(data, rate)
-    _, valid = _band_layout(rate, frame)
+    return balance_from_powers(powers, mean_square, frame, rate)
+
+
+def balance_from_powers(
+    powers: np.ndarray, mean_square: np.ndarray, frame: int, sample_rate: float
+) -> np.ndarray:
+    """:func:`measure_balance_db` from :func:`frame_band_powers` results (the mastering
+    analysis keeps them, so a track measured once need not be read again).
+
+    Parameters
+    ----------
+    powers : np.ndarray [shape=(n_frames, n_bands)]
+    mean_square : np.ndarray [shape=(n_frames,)]
+    frame : int
+        Frames per analysis frame.
+    sample_rate : float
+        Hz.
+    """
+    n_bands = TONAL_BAND_CENTRES_HZ.size
+    if mean_square.size == 0:
+        return np.zeros(n_bands)
+    _, valid = _band_layout(float(sample_rate), frame)
     level = _levels_db(mean_square)
     loud = level >= max(
         _QUIET_ABS_DB, float(np.percentile(level, _LOUD_PERCENTILE)) - _QUIET_REL_DB

@@ -1,0 +1,247 @@
+"""The report's measurements of a track that is seen a chunk at a time.
+
+:class:`TrackMeter` gives what :func:`~soundry.engine.mastering.report.snapshot` gives for
+a whole array (BS.1770 loudness, LRA, true and sample peak, 16 EQ band levels, stereo width
+per band and correlation) for a track fed as chunks, so that a master streamed from and to
+disk is measured without ever holding the track.
+
+Every statistic sits on the track's absolute grid (5 ms loudness ticks, Welch segments,
+mid/side segments) and each grid cell is counted in the chunk where it starts; a chunk is
+handed over with context around it (:attr:`TrackMeter.preroll_frames` before, so the
+K-filter has settled, and :attr:`TrackMeter.postroll_frames` after, so the cells that start
+in it can finish). The result then equals the whole-array measurement to within the
+K-filter's settling error (relative 1e-9) and float32 rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import numpy as np
+
+from soundry.dsp._kweighting import filtered_energies, tick_bounds
+from soundry.dsp.loudness import (
+    LoudnessReport,
+    default_channel_weights,
+    report_from_ticks,
+    true_peak_factor,
+)
+from soundry.dsp.oversample import max_true_peak
+from soundry.dsp.spectrum import (
+    band_edges_hz,
+    band_levels_from_sums,
+    band_segment_frames,
+    segment_power_sum,
+    welch_window,
+)
+from soundry.dsp.stereo import correlation_from_sums
+from soundry.engine.mastering.image import (
+    mid_side_segment_frames,
+    mid_side_segment_powers,
+    width_from_spectra,
+)
+from soundry.errors import ParameterError
+
+__all__ = ["METER_PREROLL_S", "EQ_BANDS", "TrackMeter"]
+
+EQ_BANDS = 16
+"""Log-spaced EQ bands of the report, 20 Hz to 20 kHz."""
+METER_PREROLL_S = 1.0
+"""Context before each chunk: the K-filter's slowest pole decays by e^-20 well within it."""
+# The true-peak interpolator reaches this far on each side of a frame.
+_PEAK_REACH = 32
+
+
+def _cells(grid_start: int, step: int, count: int, lo: int, hi: int) -> range:
+    """Indices ``j < count`` of cells starting at ``grid_start + j * step`` within [lo, hi)."""
+    first = max(0, -(-(lo - grid_start) // step))
+    last = min(count, -(-(hi - grid_start) // step))
+    return range(first, max(first, last))
+
+
+class TrackMeter:
+    """Measure a track of known length fed as chunks, in any order, from several threads.
+
+    Parameters
+    ----------
+    sample_rate, channels, frames : int
+        Of the whole track.
+    """
+
+    def __init__(self, sample_rate: int, channels: int, frames: int) -> None:
+        if channels not in (1, 2) or frames < 1:
+            raise ParameterError(
+                f"the meter takes 1 or 2 channels and at least one frame; got {channels}"
+                f" channels, {frames} frames"
+            )
+        self.sample_rate, self.channels, self.frames = sample_rate, channels, frames
+        self._weights = default_channel_weights(channels).astype(np.float64)
+        self._ticks = tick_bounds(frames, sample_rate)
+        self._tick_energy = np.zeros(self._ticks.size - 1)
+        self._edges = band_edges_hz(EQ_BANDS)
+        self._eq_frames = band_segment_frames(sample_rate, frames, self._edges) if frames > 1 else 2
+        self._eq_window = welch_window(self._eq_frames)
+        self._eq_hop = max(self._eq_frames // 2, 1)
+        self._eq_count = (frames - self._eq_frames) // self._eq_hop + 1 if frames > 1 else 0
+        self._eq_total = np.zeros(self._eq_frames // 2 + 1)
+        self._ms_frames, self._ms_hop = mid_side_segment_frames(sample_rate, frames)
+        self._ms_window = welch_window(self._ms_frames)
+        self._ms_count = max(1, (frames - self._ms_frames) // self._ms_hop + 1)
+        self._p_mid = np.zeros(self._ms_frames // 2 + 1)
+        self._p_side = np.zeros(self._ms_frames // 2 + 1)
+        self._sums = np.zeros(3)  # Σ L², Σ R², Σ L·R
+        self._sample_peak = 0.0
+        self._true_peak = 0.0
+        self._finite = True
+        self._lock = threading.Lock()
+
+    @property
+    def preroll_frames(self) -> int:
+        """Frames of context each chunk needs before it."""
+        return round(METER_PREROLL_S * self.sample_rate)
+
+    @property
+    def postroll_frames(self) -> int:
+        """Frames of context each chunk needs after it."""
+        return max(self._eq_frames, self._ms_frames) + _PEAK_REACH
+
+    def add(self, span: np.ndarray, span_start: int, core_start: int, core_stop: int) -> None:
+        """Measure frames ``core_start:core_stop`` of the track.
+
+        Parameters
+        ----------
+        span : np.ndarray [shape=(channels, n), dtype=float32]
+            Frames ``span_start:span_start + n`` of the track, reaching at least
+            :attr:`preroll_frames` before the core (or to the track's start) and
+            :attr:`postroll_frames` after it (or to its end).
+        span_start, core_start, core_stop : int
+            Absolute frames.
+        """
+        span = np.ascontiguousarray(span, dtype=np.float32)
+        span_stop = span_start + span.shape[1]
+        need_lo = max(0, core_start - self.preroll_frames)
+        need_hi = min(self.frames, core_stop + self.postroll_frames)
+        if span_start > need_lo or span_stop < need_hi or span.shape[0] != self.channels:
+            raise ParameterError(
+                f"the meter needs frames {need_lo}..{need_hi} of {self.channels} channel(s)"
+                f" around {core_start}..{core_stop}; got {span_start}..{span_stop} of"
+                f" {span.shape[0]}"
+            )
+        core = span[:, core_start - span_start : core_stop - span_start]
+        tick_energy, finite = self._loudness(span, span_start, core_start, core_stop)
+        peak_lo = max(0, core_start - _PEAK_REACH) - span_start
+        peak_hi = min(self.frames, core_stop + _PEAK_REACH) - span_start
+        true_peak = max_true_peak(span[:, peak_lo:peak_hi], factor=true_peak_factor(self.sample_rate))
+        sample_peak = float(np.abs(core).max()) if core.size else 0.0
+        eq = self._eq(span, span_start, core_start, core_stop)
+        ms = self._mid_side(span, span_start, core_start, core_stop)
+        sums = np.zeros(3)
+        if self.channels == 2:
+            left, right = core[0].astype(np.float64), core[1].astype(np.float64)
+            sums[:] = (left @ left, right @ right, left @ right)
+        with self._lock:
+            first, energies = tick_energy
+            self._tick_energy[first : first + energies.size] = energies
+            self._finite = self._finite and finite
+            self._true_peak = max(self._true_peak, true_peak)
+            self._sample_peak = max(self._sample_peak, sample_peak)
+            self._eq_total += eq
+            if ms is not None:
+                self._p_mid += ms[0]
+                self._p_side += ms[1]
+            self._sums += sums
+
+    def _loudness(
+        self, span: np.ndarray, span_start: int, core_start: int, core_stop: int
+    ) -> tuple[tuple[int, np.ndarray], bool]:
+        ticks = self._ticks
+        first = int(np.searchsorted(ticks[:-1], core_start, side="left"))
+        last = int(np.searchsorted(ticks[:-1], core_stop, side="left"))
+        if last <= first:
+            return (first, np.zeros(0)), True
+        # bounds[0] is the span's start: the first "tick" is the pre-roll, thrown away.
+        bounds = np.concatenate([[0], ticks[first : last + 1] - span_start])
+        energies, _, finite = filtered_energies(span, self.sample_rate, bounds)
+        return (first, self._weights @ energies[:, 1 : 1 + last - first]), finite
+
+    def _eq(self, span: np.ndarray, span_start: int, core_start: int, core_stop: int) -> np.ndarray:
+        size, hop = self._eq_frames, self._eq_hop
+        cells = _cells(0, hop, self._eq_count, core_start, core_stop)
+        if not cells:
+            return np.zeros_like(self._eq_total)
+        total = np.zeros_like(self._eq_total)
+        offset = cells.start * hop - span_start
+        for row in span:
+            view = np.lib.stride_tricks.sliding_window_view(row[offset:], size)[::hop]
+            total += segment_power_sum(view[: len(cells)], self._eq_window)
+        return total
+
+    def _mid_side(
+        self, span: np.ndarray, span_start: int, core_start: int, core_stop: int
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.channels != 2:
+            return None
+        size, hop = self._ms_frames, self._ms_hop
+        cells = _cells(0, hop, self._ms_count, core_start, core_stop)
+        if not cells:
+            return None
+        offset = cells.start * hop - span_start
+        x = span[:, offset:]
+        if x.shape[1] < size:  # a track shorter than one segment: one zero-padded segment
+            x = np.pad(x, ((0, 0), (0, size - x.shape[1])))
+        left = np.lib.stride_tricks.sliding_window_view(x[0], size)[::hop][: len(cells)]
+        right = np.lib.stride_tricks.sliding_window_view(x[1], size)[::hop][: len(cells)]
+        return mid_side_segment_powers(left, right, self._ms_window)
+
+    def loudness(self) -> LoudnessReport:
+        """BS.1770 figures of everything added."""
+        if not self._finite:
+            raise ParameterError("the audio contains non-finite samples (NaN or infinity)")
+        return report_from_ticks(
+            self._tick_energy,
+            sample_peak=self._sample_peak,
+            true_peak=self._true_peak,
+            frames=self.frames,
+            sample_rate=self.sample_rate,
+            channels=self.channels,
+        )
+
+    def eq_levels_db(self) -> np.ndarray:
+        """The 16 EQ band levels, dB."""
+        n_segments = self._eq_count * self.channels
+        return band_levels_from_sums(
+            self._eq_total, n_segments, self._eq_window, self.sample_rate, self._edges
+        )
+
+    def width(self) -> dict[str, float] | None:
+        """Stereo width per band and correlation; None for mono."""
+        if self.channels != 2:
+            return None
+        freqs = np.fft.rfftfreq(self._ms_frames, 1.0 / self.sample_rate)
+        rho = correlation_from_sums(*self._sums, self.frames)
+        return width_from_spectra(freqs, self._p_mid, self._p_side, self.sample_rate, rho)
+
+    def snapshot(self, loudness: LoudnessReport | None = None) -> dict[str, Any]:
+        """The report's ``before``/``after`` block (see :func:`~soundry.engine.mastering
+        .report.snapshot`)."""
+        figures = (loudness or self.loudness()).to_dict()
+
+        def number(value: Any) -> Any:
+            return value if value is None or math.isfinite(value) else None
+
+        return {
+            "loudness": {
+                key: number(figures[key])
+                for key in (
+                    "integrated_lufs",
+                    "lra_lu",
+                    "true_peak_dbtp",
+                    "sample_peak_dbfs",
+                    "short_term_max_lufs",
+                )
+            },
+            "eq_levels_db": [float(v) for v in self.eq_levels_db()],
+            "stereo_width": self.width(),
+        }
