@@ -1,0 +1,276 @@
+"""Cuts: what a jump from one place in the song to another costs, and which jumps to allow.
+
+A *cut* (or jump) ``e -> b`` ends a segment just before beat ``e`` and continues at beat
+``b``: the listener expected beat ``e`` and hears beat ``b`` instead. It is inaudible when
+the beats after the seam sound like the ones that would have followed (``b + w`` against
+``e + w``) and the beats before it like the ones that led up to ``b`` (``e - 1 - w``
+against ``b - 1 - w``). The cost averages both over a window of ``CONTEXT_BEATS`` beats on
+each side, the diagonal-filtered transition cost of video textures (Schödl et al. 2000):
+
+    cost(e, b) = 1 - mean_w [S(e + w, b + w), S(e - 1 - w, b - 1 - w)],  w < CONTEXT_BEATS
+
+over the pairs inside the track. 0 means both sides are identical. A jump forward
+(``b > e``) shortens the song, a jump back (``b < e``) repeats a passage.
+
+Only jumps that keep the bar position are allowed (``b - e`` a whole number of bars), and
+only between beats that are alike: a cut's similarity (``1 - cost``) must reach a
+threshold, by default the song's own :data:`ALIKE_QUANTILE` quantile over all bar-aligned
+pairs (similarity scales differ from one analysis to another, a song's own distribution
+does not).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from soundry.engine.resize.grid import BeatGrid
+
+__all__ = [
+    "ALIKE_QUANTILE",
+    "CONTEXT_BEATS",
+    "JumpGraph",
+    "alike_threshold",
+    "build_jumps",
+    "cut_cost",
+]
+
+CONTEXT_BEATS = 2
+"""Beats compared on each side of a seam."""
+ALIKE_QUANTILE = 0.8
+"""Default threshold: a cut must be among the song's 20 % best-matched bar-aligned pairs."""
+
+_SAMPLE_ROWS = 256  # source beats sampled to find the threshold
+
+
+@numba.njit(cache=True, inline="always")
+def _s(similarity: np.ndarray, i: int, j: int) -> float:
+    # The lower triangle only, as Audjust's compact encoding carries it.
+    return similarity[i, j] if i >= j else similarity[j, i]
+
+
+@numba.njit(cache=True)
+def _cost(similarity: np.ndarray, e: int, b: int, context: int) -> float:
+    n = similarity.shape[0]
+    total = 0.0
+    count = 0
+    for w in range(context):
+        if e + w < n and b + w < n:
+            total += _s(similarity, e + w, b + w)
+            count += 1
+        if e - 1 - w >= 0 and b - 1 - w >= 0:
+            total += _s(similarity, e - 1 - w, b - 1 - w)
+            count += 1
+    return 1.0 - total / count if count else 1.0
+
+
+def cut_cost(similarity: np.ndarray, e: int, b: int, context_beats: int = CONTEXT_BEATS) -> float:
+    """Cost of ending a segment before beat ``e`` and continuing at beat ``b``.
+
+    Parameters
+    ----------
+    similarity : np.ndarray [shape=(N, N), dtype=float32]
+        Beat self-similarity in [0, 1]; the lower triangle is read.
+    e, b : int
+        Beat indices, ``1 <= e, b <= N - 1``.
+    context_beats : int
+        Beats compared on each side of the seam.
+
+    Returns
+    -------
+    float
+        ``1 - similarity`` of the two sides, in [0, 1]; 0 = identical.
+    """
+    return float(_cost(similarity, int(e), int(b), int(context_beats)))
+
+
+@numba.njit(cache=True)
+def _sample_costs(
+    similarity: np.ndarray, rows: np.ndarray, bar: int, last_target: int, context: int
+) -> np.ndarray:
+    n = similarity.shape[0]
+    out = np.empty(rows.size * (n // bar + 1) * 2, np.float64)
+    count = 0
+    for e in rows:
+        b = 1 + (e - 1) % bar
+        while b <= last_target:
+            if b != e:
+                out[count] = _cost(similarity, e, b, context)
+                count += 1
+            b += bar
+    return out[:count]
+
+
+def alike_threshold(grid: BeatGrid, min_segment_beats: int, quantile: float) -> float:
+    """The cost below which two bar-aligned beats count as alike in this song.
+
+    Parameters
+    ----------
+    grid : BeatGrid
+        The track.
+    min_segment_beats : int
+        Segments are at least this long, which bounds where a jump may land.
+    quantile : float
+        Fraction of the song's bar-aligned pairs that are *less* alike than the threshold.
+
+    Returns
+    -------
+    float
+        A cost in [0, 1].
+    """
+    n = grid.n_beats
+    rows = np.unique(np.linspace(1, n - 1, min(_SAMPLE_ROWS, n - 1)).astype(np.int64))
+    last_target = n - min_segment_beats
+    costs = _sample_costs(grid.similarity, rows, grid.beats_per_bar, last_target, CONTEXT_BEATS)
+    if costs.size == 0:
+        return 1.0
+    return float(np.quantile(costs, 1.0 - quantile))
+
+
+@numba.njit(cache=True)
+def _jumps(
+    similarity: np.ndarray,
+    bar: int,
+    last_target: int,
+    max_cost: float,
+    keep_forward: int,
+    keep_back: int,
+    context: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = similarity.shape[0]
+    per_source = keep_forward + keep_back
+    src = np.empty(n * per_source, np.int64)
+    dst = np.empty(n * per_source, np.int64)
+    cost = np.empty(n * per_source, np.float64)
+    targets = np.empty(n // bar + 2, np.int64)
+    costs = np.empty(n // bar + 2, np.float64)
+    count = 0
+    for e in range(1, n):
+        for direction in range(2):
+            forward = direction == 0
+            found = 0
+            b = e + bar if forward else e - bar
+            while 1 <= b <= last_target:
+                c = _cost(similarity, e, b, context)
+                if c <= max_cost:
+                    targets[found] = b
+                    costs[found] = c
+                    found += 1
+                b = b + bar if forward else b - bar
+            keep = keep_forward if forward else keep_back
+            order = np.argsort(costs[:found], kind="mergesort")[:keep]
+            for k in order:
+                src[count] = e
+                dst[count] = targets[k]
+                cost[count] = costs[k]
+                count += 1
+    return src[:count], dst[:count], cost[:count]
+
+
+@numba.njit(cache=True)
+def _jumps_by_lag(
+    similarity: np.ndarray, bar: int, last_target: int, max_cost: float, keep: int, context: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = similarity.shape[0]
+    lags = 2 * (n // bar + 1)
+    src = np.full(lags * keep, -1, np.int64)
+    dst = np.full(lags * keep, -1, np.int64)
+    cost = np.full(lags * keep, np.inf, np.float64)
+    slot = 0
+    for sign in (1, -1):
+        lag = sign * bar
+        while abs(lag) < n:
+            base = slot * keep
+            # Insertion into the slot's sorted list of the `keep` cheapest sources.
+            for e in range(max(1, 1 - lag), min(n, last_target - lag + 1)):
+                c = _cost(similarity, e, e + lag, context)
+                if c > max_cost or c >= cost[base + keep - 1]:
+                    continue
+                k = keep - 1
+                while k > 0 and cost[base + k - 1] > c:
+                    cost[base + k] = cost[base + k - 1]
+                    src[base + k] = src[base + k - 1]
+                    dst[base + k] = dst[base + k - 1]
+                    k -= 1
+                cost[base + k] = c
+                src[base + k] = e
+                dst[base + k] = e + lag
+            lag += sign * bar
+            slot += 1
+    found = src >= 0
+    return src[found], dst[found], cost[found]
+
+
+@dataclass(frozen=True, eq=False)
+class JumpGraph:
+    """The jumps a search may take, ``M`` of them.
+
+    Attributes
+    ----------
+    source : np.ndarray [shape=(M,), dtype=int64]
+        ``e``: the segment before the jump ends just before this beat.
+    target : np.ndarray [shape=(M,), dtype=int64]
+        ``b``: the next segment starts at this beat.
+    cost : np.ndarray [shape=(M,), dtype=float64]
+        :func:`cut_cost` of each jump, in [0, 1].
+    max_cost : float
+        The threshold every jump met.
+    """
+
+    source: np.ndarray
+    target: np.ndarray
+    cost: np.ndarray
+    max_cost: float
+
+    @property
+    def size(self) -> int:
+        """Number of jumps ``M``."""
+        return int(self.source.size)
+
+
+def build_jumps(
+    grid: BeatGrid,
+    *,
+    min_segment_beats: int,
+    max_cost: float,
+    keep_forward: int,
+    keep_back: int,
+    keep_per_lag: int,
+) -> JumpGraph:
+    """The cheapest bar-aligned jumps out of every beat, forward and back, and the
+    cheapest places to make a jump of every length.
+
+    The second set makes sure that every length change a single cut can make is on offer
+    where it sounds best, even where that jump is not among its source's cheapest.
+
+    Parameters
+    ----------
+    grid : BeatGrid
+        The track.
+    min_segment_beats : int
+        A jump lands where at least this many beats remain (``b <= N - min_segment_beats``).
+    max_cost : float
+        Jumps above this cost are left out.
+    keep_forward, keep_back : int
+        At most this many jumps forward (shortening) and back (repeating) per source beat,
+        the cheapest ones.
+    keep_per_lag : int
+        For every jump length (a whole number of bars), this many cheapest sources.
+
+    Returns
+    -------
+    JumpGraph
+        Sorted by source beat.
+    """
+    n = grid.n_beats
+    last_target = n - min_segment_beats
+    args = (grid.similarity, grid.beats_per_bar, last_target, float(max_cost))
+    by_source = _jumps(*args, int(keep_forward), int(keep_back), CONTEXT_BEATS)
+    by_lag = _jumps_by_lag(*args, int(keep_per_lag), CONTEXT_BEATS)
+    src, dst, cost = (np.concatenate([a, b]) for a, b in zip(by_source, by_lag, strict=True))
+    _, unique = np.unique(src * (n + 1) + dst, return_index=True)  # sorted by source
+    return JumpGraph(
+        source=src[unique], target=dst[unique], cost=cost[unique], max_cost=float(max_cost)
+    )
