@@ -38,6 +38,7 @@ __all__ = [
     "DC_BLOCK_HZ",
     "SourceAnalysis",
     "analyse_source",
+    "chunk_spans",
     "dc_block",
 ]
 
@@ -120,7 +121,10 @@ class SourceAnalysis:
         return self.frames / self.sample_rate
 
 
-def _chunks(frames: int, grid: int, rate: int) -> Iterator[tuple[int, int]]:
+def chunk_spans(frames: int, rate: int) -> Iterator[tuple[int, int]]:
+    """The chunks ``(start, stop)`` a track is analysed and rendered in: about 30 s each,
+    starting on the grid shared by the tonal frames and the ~1 ms blocks."""
+    grid = math.lcm(tonal_frame_frames(rate), block_frames(rate))
     step = max(grid, round(_CHUNK_S * rate / grid) * grid)
     for start in range(0, max(frames, 1), step):
         yield start, min(frames, start + step)
@@ -144,7 +148,6 @@ class _Chunker:
         self.rate, self.frames = rate, source.frames
         self.frame = tonal_frame_frames(rate)
         self.block = block_frames(rate)
-        self.grid = math.lcm(self.frame, self.block)
         self.fine_centres, self.fine_weights = _fine_bands(rate, self.frame)
         self.edges = usable_edges(CROSSOVER_HZ, rate)
         self.preroll = round(_ANALYSIS_PREROLL_S * rate)
@@ -207,7 +210,7 @@ def analyse_source(
     """
     chunker = _Chunker(source, dc_blocked, meter)
     rate, channels, frames = source.sample_rate, source.channels, source.frames
-    spans = list(_chunks(frames, chunker.grid, rate))
+    spans = list(chunk_spans(frames, rate))
     if workers > 1 and len(spans) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(lambda span: chunker(*span), spans))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from soundry.audio.buffer import AudioBuffer
 from soundry.audio.resample import resample
-from soundry.engine.mastering.chain import plan_master
-from soundry.engine.mastering.report import MasterReport, snapshot
+from soundry.audio.stream import ArraySource
+from soundry.engine.mastering.report import MasterReport
 from soundry.engine.mastering.settings import MasterSettings
+from soundry.engine.mastering.streamed import ArraySink, master_source, measure_reference
 from soundry.errors import ParameterError
 
 __all__ = ["master", "prepare_input"]
@@ -94,7 +95,12 @@ def master(
         reference_blend=reference_blend,
     )
     source = prepare_input(audio, sample_rate=sample_rate)
-    before = snapshot(source.samples, source.sample_rate)
-    plan, render = plan_master(source, settings, reference=reference)
-    report = MasterReport.build(source, render, plan, before=before)
-    return source.with_samples(render.samples), report
+    targets = None
+    if reference is not None:
+        targets = measure_reference(ArraySource(reference.samples, reference.sample_rate))
+    sink = ArraySink(source.channels, source.frames)
+    streamed = master_source(
+        ArraySource(source.samples, source.sample_rate), settings, sink, reference=targets
+    )
+    media_info = None if source.source is None else source.source.to_dict()
+    return source.with_samples(sink.samples), MasterReport.from_streamed(streamed, media_info)

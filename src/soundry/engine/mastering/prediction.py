@@ -35,12 +35,15 @@ from soundry.engine.mastering.analysis import SourceAnalysis
 from soundry.engine.mastering.level import LIMITED_FLOOR_DB
 from soundry.engine.mastering.multiband import block_frames
 from soundry.engine.mastering.tonal import TonalPlan
+from soundry.errors import ParameterError
 
 __all__ = [
     "GainDecision",
     "LevelModel",
+    "LEVEL_PREROLL_S",
     "decide_gain",
     "level_model",
+    "level_statistics",
     "predict_band_powers",
     "tonal_band_gains",
 ]
@@ -165,6 +168,55 @@ def level_model(samples: np.ndarray, sample_rate: int) -> LevelModel:
     padded[: core.size] = core
     peak = padded.reshape(n_blocks, block).max(axis=1).astype(np.float64)
     return LevelModel(energy, peak, block, sample_rate, detector)
+
+
+LEVEL_PREROLL_S = 1.0
+"""Context :func:`level_statistics` needs before a chunk: the K-filter settles within it."""
+# The detector's interpolator reaches 16 frames to each side.
+_DETECTOR_REACH = 64
+
+
+def level_statistics(
+    span: np.ndarray, sample_rate: int, span_start: int, core_start: int, core_stop: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`level_model`'s block statistics for frames ``core_start:core_stop`` of a track
+    seen a chunk at a time.
+
+    Parameters
+    ----------
+    span : np.ndarray [shape=(channels, n), dtype=float32]
+        Frames ``span_start:span_start + n`` of the signal entering the limiter, reaching
+        :data:`LEVEL_PREROLL_S` before the core (or the track's start) and 64 frames after
+        it (or the track's end). ``core_start`` is a multiple of the block length.
+    sample_rate, span_start, core_start, core_stop : int
+
+    Returns
+    -------
+    k_energy, peak : np.ndarray [shape=(ceil((core_stop - core_start) / block),)]
+    """
+    audio = np.ascontiguousarray(span, dtype=np.float32)
+    block = block_frames(sample_rate)
+    n_blocks = -(-(core_stop - core_start) // block)
+    pre = min(core_start - span_start, round(LEVEL_PREROLL_S * sample_rate) // block * block)
+    if core_start % block or pre < 0 or pre % block:
+        raise ParameterError(f"chunk {core_start}..{core_stop} is not on the {block}-frame grid")
+    first = core_start - pre - span_start
+    weights = default_channel_weights(audio.shape[0]).astype(np.float64)
+    energy = block_k_energy(
+        audio[:, first : core_stop - span_start],
+        k_weighting_sos(sample_rate),
+        weights,
+        block,
+        pre // block + n_blocks,
+    )[pre // block :]
+    lo = max(0, core_start - _DETECTOR_REACH - span_start)
+    hi = min(audio.shape[1], core_stop + _DETECTOR_REACH - span_start)
+    detector = detector_envelope(audio[:, lo:hi], sample_rate)
+    head = _EDGE_PAD + core_start - span_start - lo
+    padded = np.zeros(n_blocks * block, dtype=np.float32)
+    padded[: core_stop - core_start] = detector.values[0, head : head + core_stop - core_start]
+    peak = padded.reshape(n_blocks, block).max(axis=1).astype(np.float64)
+    return energy, peak
 
 
 @numba.njit(cache=True, nogil=True)

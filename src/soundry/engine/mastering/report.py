@@ -19,6 +19,7 @@ from soundry.dsp.loudness import LoudnessReport, measure
 from soundry.dsp.spectrum import band_edges_hz, band_levels_db
 from soundry.engine.mastering.chain import MasterPlan, MasterRender
 from soundry.engine.mastering.image import measure_width
+from soundry.engine.mastering.streamed import StreamedMaster
 
 __all__ = ["EQ_BANDS", "MasterReport", "snapshot"]
 
@@ -133,6 +134,34 @@ class MasterReport:
                 }
             ),
             excerpt=excerpt,
+        )
+
+    @classmethod
+    def from_streamed(
+        cls, streamed: StreamedMaster, media_info: dict[str, Any] | None
+    ) -> MasterReport:
+        """The report of a master made by
+        :func:`~soundry.engine.mastering.streamed.master_source`."""
+        plan = streamed.plan
+        measured = streamed.loudness.integrated_lufs
+        return cls(
+            media_info=media_info,
+            before=_json_safe(streamed.before),
+            after=_json_safe(streamed.after),
+            gain_reduction=_json_safe(
+                {"limiter": streamed.limiter, "multiband": streamed.multiband_stats}
+            ),
+            settings=_json_safe(plan.to_dict()),
+            target=_json_safe(
+                {
+                    "target_lufs": plan.target_lufs,
+                    "ceiling_dbtp": plan.settings.ceiling_dbtp,
+                    "reached": streamed.reached,
+                    "integrated_lufs": measured,
+                    "loudness_error_lu": measured - plan.target_lufs,
+                    "note": streamed.note,
+                }
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
