@@ -17,7 +17,9 @@ the *incoming* side (the next segment, nominally at its start ``c``):
    in between for the rest; a sum of the two therefore keeps the loudness steady.
 4. **Let the tail ring.** The outgoing side does not stop dead at the cut: it keeps
    sounding under the incoming one, from ``tail_level_db`` down to silence over
-   ``tail_ms`` (a raised-cosine decay), inside the same power-preserving law.
+   ``tail_ms`` (a raised-cosine decay), scaled down by how alike the two continuations are
+   (a tail identical to what the incoming side plays would only add level). The incoming
+   side is at full gain from the cut on, so its attack is never turned down.
 
 The fade occupies the ``crossfade_ms`` *before* the cut (``sustained_crossfade_ms`` when
 the incoming side has no attack to keep crisp), so the incoming side is at full
@@ -65,7 +67,8 @@ class SeamSettings:
     tail_ms : float
         How long the outgoing side keeps ringing under the incoming one, 0 to 500 ms.
     tail_level_db : float
-        Level of the outgoing side at the cut, when its tail begins, -60 to 0 dB.
+        Level of the outgoing side's tail at the cut, -60 to 0 dB, for unrelated material
+        (less the more the two sides' continuations are alike).
     end_fade_ms : float
         Fade-out of a final segment that stops before the end of the audio, 5 to 2000 ms,
         ending just before the next attack; a segment that starts after the start of the
@@ -153,6 +156,7 @@ class SeamPlan:
     tail: int  # frames the outgoing side rings on under the incoming one
     lag: int
     rho: float
+    tail_gain: float  # linear, at the cut
     onsets_found: tuple[bool, bool]
 
     @property
@@ -261,30 +265,43 @@ def plan_seam(
     a = mono[out_cut - pre : out_cut + post].astype(np.float64)
     b = mono[in_cut - pre : in_cut + post].astype(np.float64)
     rho = _correlation(a, b) if a.size else 0.0
-    return SeamPlan(out_cut, in_cut, pre, post, tail, lag, rho, (out_found, in_found))
+    # A tail that sounds like what the incoming side plays anyway adds only level: it is
+    # turned down by how alike the two continuations are.
+    start = out_cut + post
+    rho_tail = _correlation(
+        mono[start : start + tail].astype(np.float64),
+        mono[in_cut + post : in_cut + post + tail].astype(np.float64),
+    )
+    tail_gain = 10.0 ** (settings.tail_level_db / 20.0) * (1.0 - rho_tail) if tail else 0.0
+    return SeamPlan(out_cut, in_cut, pre, post, tail, lag, rho, tail_gain, (out_found, in_found))
 
 
 def crossfade_gains(
-    fade: int, tail: int, rho: float, tail_level_db: float
+    fade: int, tail: int, rho: float, tail_gain: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Incoming and outgoing gains over a fade of ``fade`` frames and a tail of ``tail``.
 
-    The incoming side rises linearly to 1 over the fade and stays there; the outgoing side
-    falls to the tail level over the fade (to 0 without a tail), then decays to 0 along a
-    raised cosine over the tail. Both are divided by ``sqrt(a² + b² + 2 rho a b)``, so the
-    sum of two signals of correlation ``rho`` keeps their power.
+    Over the fade, linear ramps ``a`` (up) and ``b`` (down) divided by
+    ``sqrt(a² + b² + 2 rho a b)``: the sum of two signals of correlation ``rho`` keeps their
+    power. The incoming gain is then 1 to the end: its attack is never turned down. With a
+    tail, the outgoing gain stops falling at ``tail_gain`` and then decays to 0 along a
+    raised cosine over the tail; for unrelated sides the power rises by at most
+    ``10 log10(1 + tail_gain²)`` dB (0.26 dB at -12 dB).
 
     Returns
     -------
     g_in, g_out : np.ndarray [shape=(fade + tail,), dtype=float64]
     """
     t = (np.arange(fade) + 0.5) / max(fade, 1)
-    level = 10.0 ** (tail_level_db / 20.0) if tail else 0.0
-    a = np.concatenate((t, np.ones(tail)))
-    u = (np.arange(tail) + 0.5) / max(tail, 1)
-    b = np.concatenate((1.0 - t * (1.0 - level), level * 0.5 * (1.0 + np.cos(np.pi * u))))
+    a, b = t, 1.0 - t
     norm = np.sqrt(a * a + b * b + 2.0 * rho * a * b)
-    return a / norm, b / norm
+    g_in = np.concatenate((a / norm, np.ones(tail)))
+    g_out = np.concatenate((b / norm, np.zeros(tail)))
+    if tail and tail_gain > 0.0:
+        # The outgoing side falls to the tail's level, then decays along a raised cosine.
+        np.maximum(g_out[:fade], tail_gain, out=g_out[:fade])
+        g_out[fade:] = tail_gain * 0.5 * (1.0 + np.cos(np.pi * (np.arange(tail) + 0.5) / tail))
+    return g_in, g_out
 
 
 def render_seam(x: np.ndarray, plan: SeamPlan, settings: SeamSettings) -> np.ndarray:
@@ -302,7 +319,7 @@ def render_seam(x: np.ndarray, plan: SeamPlan, settings: SeamSettings) -> np.nda
     np.ndarray [shape=(channels, plan.length), dtype=float32]
     """
     fade = plan.pre + plan.post
-    g_in, g_out = crossfade_gains(fade, plan.tail, plan.rho, settings.tail_level_db)
+    g_in, g_out = crossfade_gains(fade, plan.tail, plan.rho, plan.tail_gain)
     n = plan.length
     outgoing = x[:, plan.out_cut - plan.pre : plan.out_cut - plan.pre + n]
     incoming = x[:, plan.in_cut - plan.pre : plan.in_cut - plan.pre + n]
