@@ -7,7 +7,7 @@
 
 from soundry.engine.resize.candidate import Candidate
 from soundry.engine.resize.grid import MIN_BEATS, infer_beats_per_bar
-from soundry.engine.resize.resize import (
+from soundry.engine.resize.rearrange import (
     DEFAULT_COUNT,
     MAX_COUNT,
     MAX_STRETCH,

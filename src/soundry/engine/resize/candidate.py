@@ -35,8 +35,8 @@ class Candidate:
         joins identical-sounding beats. Lower is better.
     blended_score : float
         ``<= 0``, closer to 0 is better: minus the sum of the dissimilarity, a penalty
-        per cut, per cut off the bar line, per trimmed start or end, and for the length
-        error (see :mod:`soundry.engine.resize.resize`). Candidates are sorted by it.
+        per cut, per trimmed start or end, and for the length
+        error (see :mod:`soundry.engine.resize.rearrange`). Candidates are sorted by it.
     cut_similarities : tuple of float
         Similarity (``1 - cost``, in [0, 1]) of every cut, in playing order.
     """

@@ -12,11 +12,11 @@ each side, the diagonal-filtered transition cost of video textures (Schödl et a
 over the pairs inside the track. 0 means both sides are identical. A jump forward
 (``b > e``) shortens the song, a jump back (``b < e``) repeats a passage.
 
-Only jumps that keep the bar position are allowed (``b - e`` a whole number of bars), and
-only between beats that are alike: a cut's similarity (``1 - cost``) must reach a
-threshold, by default the song's own :data:`ALIKE_QUANTILE` quantile over all bar-aligned
-pairs (similarity scales differ from one analysis to another, a song's own distribution
-does not).
+Jumps go from bar line to bar line (so ``b - e`` is a whole number of bars and the bar
+position is kept), and only between beats that are alike: a cut's similarity (``1 - cost``)
+must reach a threshold, by default the song's own :data:`ALIKE_QUANTILE` quantile over
+all pairs of bar lines (similarity scales differ from one analysis to another, a song's
+own distribution does not).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def _sample_costs(
 
 
 def alike_threshold(grid: BeatGrid, min_segment_beats: int, quantile: float) -> float:
-    """The cost below which two bar-aligned beats count as alike in this song.
+    """The cost below which two bar lines count as alike in this song.
 
     Parameters
     ----------
@@ -113,7 +113,7 @@ def alike_threshold(grid: BeatGrid, min_segment_beats: int, quantile: float) -> 
     min_segment_beats : int
         Segments are at least this long, which bounds where a jump may land.
     quantile : float
-        Fraction of the song's bar-aligned pairs that are *less* alike than the threshold.
+        Fraction of the song's pairs of bar lines that are *less* alike than the threshold.
 
     Returns
     -------
@@ -121,7 +121,11 @@ def alike_threshold(grid: BeatGrid, min_segment_beats: int, quantile: float) -> 
         A cost in [0, 1].
     """
     n = grid.n_beats
-    rows = np.unique(np.linspace(1, n - 1, min(_SAMPLE_ROWS, n - 1)).astype(np.int64))
+    bar = grid.beats_per_bar
+    lines = np.arange(grid.downbeat_index if grid.downbeat_index > 0 else bar, n, bar)
+    rows = lines[
+        np.unique(np.linspace(0, lines.size - 1, min(_SAMPLE_ROWS, lines.size)).astype(np.int64))
+    ]
     last_target = n - min_segment_beats
     costs = _sample_costs(grid.similarity, rows, grid.beats_per_bar, last_target, CONTEXT_BEATS)
     if costs.size == 0:
@@ -133,6 +137,7 @@ def alike_threshold(grid: BeatGrid, min_segment_beats: int, quantile: float) -> 
 def _jumps(
     similarity: np.ndarray,
     bar: int,
+    first: int,
     last_target: int,
     max_cost: float,
     keep_forward: int,
@@ -141,13 +146,13 @@ def _jumps(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = similarity.shape[0]
     per_source = keep_forward + keep_back
-    src = np.empty(n * per_source, np.int64)
-    dst = np.empty(n * per_source, np.int64)
-    cost = np.empty(n * per_source, np.float64)
+    src = np.empty((n // bar + 1) * per_source, np.int64)
+    dst = np.empty((n // bar + 1) * per_source, np.int64)
+    cost = np.empty((n // bar + 1) * per_source, np.float64)
     targets = np.empty(n // bar + 2, np.int64)
     costs = np.empty(n // bar + 2, np.float64)
     count = 0
-    for e in range(1, n):
+    for e in range(first, n, bar):
         for direction in range(2):
             forward = direction == 0
             found = 0
@@ -171,7 +176,13 @@ def _jumps(
 
 @numba.njit(cache=True)
 def _jumps_by_lag(
-    similarity: np.ndarray, bar: int, last_target: int, max_cost: float, keep: int, context: int
+    similarity: np.ndarray,
+    bar: int,
+    first: int,
+    last_target: int,
+    max_cost: float,
+    keep: int,
+    context: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = similarity.shape[0]
     lags = 2 * (n // bar + 1)
@@ -184,7 +195,9 @@ def _jumps_by_lag(
         while abs(lag) < n:
             base = slot * keep
             # Insertion into the slot's sorted list of the `keep` cheapest sources.
-            for e in range(max(1, 1 - lag), min(n, last_target - lag + 1)):
+            low = max(first, 1 - lag)
+            low += (first - low) % bar  # on the grid
+            for e in range(low, min(n, last_target - lag + 1), bar):
                 c = _cost(similarity, e, e + lag, context)
                 if c > max_cost or c >= cost[base + keep - 1]:
                     continue
@@ -239,8 +252,11 @@ def build_jumps(
     keep_back: int,
     keep_per_lag: int,
 ) -> JumpGraph:
-    """The cheapest bar-aligned jumps out of every beat, forward and back, and the
+    """The cheapest bar-aligned jumps out of every bar line, forward and back, and the
     cheapest places to make a jump of every length.
+
+    Cuts fall on bar lines (``e`` and ``b`` downbeats): that is where an edit sounds
+    natural, and it makes the search four times smaller in 4/4.
 
     The second set makes sure that every length change a single cut can make is on offer
     where it sounds best, even where that jump is not among its source's cheapest.
@@ -254,7 +270,7 @@ def build_jumps(
     max_cost : float
         Jumps above this cost are left out.
     keep_forward, keep_back : int
-        At most this many jumps forward (shortening) and back (repeating) per source beat,
+        At most this many jumps forward (shortening) and back (repeating) per bar line,
         the cheapest ones.
     keep_per_lag : int
         For every jump length (a whole number of bars), this many cheapest sources.
@@ -262,11 +278,12 @@ def build_jumps(
     Returns
     -------
     JumpGraph
-        Sorted by source beat.
+        Sorted by source beat; every source and target a bar line.
     """
     n = grid.n_beats
-    last_target = n - min_segment_beats
-    args = (grid.similarity, grid.beats_per_bar, last_target, float(max_cost))
+    bar = grid.beats_per_bar
+    first = grid.downbeat_index if grid.downbeat_index > 0 else bar  # beat 0 cannot be cut
+    args = (grid.similarity, bar, first, n - min_segment_beats, float(max_cost))
     by_source = _jumps(*args, int(keep_forward), int(keep_back), CONTEXT_BEATS)
     by_lag = _jumps_by_lag(*args, int(keep_per_lag), CONTEXT_BEATS)
     src, dst, cost = (np.concatenate([a, b]) for a, b in zip(by_source, by_lag, strict=True))

@@ -4,7 +4,6 @@ For an arrangement with cuts ``k`` (each of cost ``c_k``, see :mod:`.cuts`)::
 
     J = sum_k c_k                              the dissimilarity D
         + CUT_PENALTY * cuts                   fewer seams are safer
-        + OFF_BAR_PENALTY * cuts off a bar line (only when the bar lines are known)
         + TRIM_PENALTY * trimmed ends          start later or end earlier than the track
         + ERROR_PENALTY_PER_BEAT * |length - target| / beat
 
@@ -15,8 +14,6 @@ so the seams decide and the error breaks ties.
 
 from __future__ import annotations
 
-import numpy as np
-
 from soundry.engine.resize.candidate import Candidate
 from soundry.engine.resize.cuts import cut_cost
 from soundry.engine.resize.grid import BeatGrid
@@ -24,15 +21,12 @@ from soundry.engine.resize.grid import BeatGrid
 __all__ = [
     "CUT_PENALTY",
     "ERROR_PENALTY_PER_BEAT",
-    "OFF_BAR_PENALTY",
     "TRIM_PENALTY",
     "make_candidate",
 ]
 
 CUT_PENALTY = 0.05
 """Objective per cut: between two equally clean arrangements, the one with fewer seams."""
-OFF_BAR_PENALTY = 0.05
-"""Objective per cut that does not fall on a bar line (when the bar lines are known)."""
 TRIM_PENALTY = 0.25
 """Objective per trimmed start or end (only possible with keep_start/keep_end off)."""
 ERROR_PENALTY_PER_BEAT = 0.1
@@ -66,9 +60,6 @@ def make_candidate(
     ]
     dissimilarity = float(sum(costs))
     objective = dissimilarity + CUT_PENALTY * len(costs)
-    if grid.bars_known:
-        ends = np.array([segments[k][1] for k in range(len(segments) - 1)], dtype=np.int64)
-        objective += OFF_BAR_PENALTY * int(np.count_nonzero(~grid.is_downbeat(ends)))
     trims = int(segments[0][0] != 0) + int(segments[-1][1] != grid.n_beats)
     objective += TRIM_PENALTY * trims
     objective += ERROR_PENALTY_PER_BEAT * abs(duration_s - target_s) / grid.beat_s

@@ -1,22 +1,24 @@
 """Search: the cheapest arrangements of a given length, one through every allowed jump.
 
-An arrangement is a path through the song's beats: play on (beat ``i`` to ``i + 1``, free)
-or take a jump ``e -> b`` (its cut cost plus a per-cut penalty). Every segment holds at
-least ``m`` beats, enforced by letting each jump (and the start) play the first ``m``
-beats of the new segment at once: the path *lands* at ``b + m``.
+An arrangement is a path through a graph whose nodes are the places a segment may start
+or end (the track's start, every bar line, its end): play on to the next node (free) or
+take a jump ``e -> b`` (its cut cost plus a per-cut penalty). Every segment holds at least
+``m`` beats, enforced by letting each jump (and the start) play the first ``m`` beats of
+the new segment at once: the path *lands* at the node ``m`` beats after ``b``.
 
-A dynamic programme over (elapsed time, beat) finds the cheapest path to every state:
-elapsed time is bucketed (about half a beat per bucket) but each state keeps the exact
-elapsed seconds of the path it holds, so lengths never drift. One pass runs forward from
-the start, one backward from the end. Joining them at a jump ``e -> b`` gives the cheapest
+A dynamic programme over (elapsed time, node) finds the cheapest path to every state:
+elapsed time is bucketed (one beat per bucket) but each state keeps the exact elapsed
+seconds of the path it holds, so lengths never drift. One pass runs forward from the
+start, one backward from the end. Joining them at a jump ``e -> b`` gives the cheapest
 arrangement of the target length that takes that jump (forward to ``e``, the jump,
-backward from ``b + m``): one candidate per jump, which is what makes the pool diverse.
-Arrangements with no jump at all (the song itself, or a trim when the start or end may go)
-come from the forward pass alone.
+backward from its landing): one candidate per jump, which is what makes the pool diverse.
+The join runs over the :data:`VIA_JUMPS` cheapest jumps and every jump that makes the
+target length on its own. Arrangements with no jump at all (the song itself, or a trim
+when the start or end may go) come from the forward pass alone.
 
-Cost: ``O(Q (N + M))`` per pass for ``Q`` time buckets, ``N`` beats and ``M`` jumps; the
-states need ``2 Q (N + 1)`` cells of 24 bytes, held under :data:`STATE_BUDGET` by widening
-the buckets on very long targets.
+Cost: ``O(Q (U + M))`` per pass for ``Q`` time buckets, ``U`` nodes (about one per bar)
+and ``M`` jumps; the states need ``2 Q U`` cells of 24 bytes, held under
+:data:`STATE_BUDGET` by widening the buckets on very long targets.
 """
 
 from __future__ import annotations
@@ -26,50 +28,65 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["STATE_BUDGET", "Path", "SearchSpace", "search"]
+__all__ = ["STATE_BUDGET", "VIA_JUMPS", "Path", "SearchSpace", "search"]
 
 STATE_BUDGET = 1_500_000
-"""Most (time bucket, beat) states per pass; beyond it buckets widen."""
-
-_INF = np.float32(np.inf)
+"""Most (time bucket, node) states per pass; beyond it buckets widen."""
+VIA_JUMPS = 1500
+"""Jumps (the cheapest) through which the cheapest arrangement is sought."""
 
 
 @dataclass(frozen=True, eq=False)
 class SearchSpace:
-    """Everything a search needs, in arrays.
+    """Everything a search needs, as a graph over ``U`` nodes.
+
+    Nodes are the places a segment may start or end: edge 0 (the start of the track),
+    every bar line, and edge ``N`` (its end). Playing on moves from one node to the next.
 
     Attributes
     ----------
-    beat_lengths_s : np.ndarray [shape=(N,), dtype=float64]
-        Seconds from one segment edge to the next (``np.diff(edges_s)``).
-    edges_s : np.ndarray [shape=(N + 1,), dtype=float64]
-        Segment edges, seconds.
-    min_segment_beats : int
-        ``m``: every segment holds at least this many beats.
-    jump_source, jump_target : np.ndarray [shape=(M,), dtype=int64]
-        Jumps ``e -> b``, sorted by ``e``.
+    node_edge : np.ndarray [shape=(U,), dtype=int64]
+        Edge index (beat) of every node, increasing, from 0 to ``N``.
+    step_s : np.ndarray [shape=(U - 1,), dtype=float64]
+        Seconds from each node to the next.
+    jump_source, jump_target, jump_land : np.ndarray [shape=(M,), dtype=int64]
+        Jumps as nodes: from ``source`` to ``target``, where the first segment's beats
+        (``min_segment_beats``) take the path to ``land``; sorted by source.
+    jump_length_s : np.ndarray [shape=(M,), dtype=float64]
+        Seconds from ``target`` to ``land``.
     jump_cost : np.ndarray [shape=(M,), dtype=float64]
-        What taking each jump adds to the objective (cut cost plus penalties).
-    start_beat : np.ndarray [shape=(S,), dtype=int64]
-        Beats a path may start on.
-    start_cost : np.ndarray [shape=(S,), dtype=float64]
-        What starting there adds to the objective.
-    end_edge : np.ndarray [shape=(E,), dtype=int64]
-        Edges a path may end on (``N`` = the end of the track).
+        What taking each jump adds to the objective (cut cost plus penalty).
+    land_of : np.ndarray [shape=(U,), dtype=int64]
+        The landing node of a segment starting at each node (-1 where none fits).
+    start_node, start_land : np.ndarray [shape=(S,), dtype=int64]
+        Where a path may start, and the node its first segment takes it to.
+    start_length_s, start_cost : np.ndarray [shape=(S,), dtype=float64]
+        Seconds from start to landing; what starting there adds to the objective.
+    end_node : np.ndarray [shape=(E,), dtype=int64]
+        Nodes a path may end on.
     end_cost : np.ndarray [shape=(E,), dtype=float64]
         What ending there adds to the objective.
     """
 
-    beat_lengths_s: np.ndarray
-    edges_s: np.ndarray
-    min_segment_beats: int
+    node_edge: np.ndarray
+    step_s: np.ndarray
     jump_source: np.ndarray
     jump_target: np.ndarray
+    jump_land: np.ndarray
+    jump_length_s: np.ndarray
     jump_cost: np.ndarray
-    start_beat: np.ndarray
+    land_of: np.ndarray
+    start_node: np.ndarray
+    start_land: np.ndarray
+    start_length_s: np.ndarray
     start_cost: np.ndarray
-    end_edge: np.ndarray
+    end_node: np.ndarray
     end_cost: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes ``U``."""
+        return int(self.node_edge.size)
 
 
 @dataclass(frozen=True)
@@ -90,34 +107,34 @@ class Path:
 
 @numba.njit(cache=True)
 def _forward(
-    lengths: np.ndarray,
+    steps: np.ndarray,
     out_ptr: np.ndarray,
     j_target: np.ndarray,
+    j_land: np.ndarray,
     j_len: np.ndarray,
     j_cost: np.ndarray,
     s_node: np.ndarray,
+    s_land: np.ndarray,
     s_len: np.ndarray,
     s_cost: np.ndarray,
-    s_beat: np.ndarray,
-    m: int,
     delta: float,
     buckets: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    nodes = lengths.size + 1
+    nodes = steps.size + 1
     cost = np.full((buckets, nodes), np.inf, np.float32)
     tau = np.zeros((buckets, nodes), np.float64)
     # Pointer to the jump that began the current segment: the state it left from
-    # (bucket, beat) and the beat it landed on; bucket -1 = the path's start.
+    # (bucket, node) and the node it jumped to; bucket -1 = the path's start.
     p_bucket = np.full((buckets, nodes), -1, np.int32)
-    p_beat = np.full((buckets, nodes), -1, np.int32)
+    p_node = np.full((buckets, nodes), -1, np.int32)
     p_start = np.full((buckets, nodes), -1, np.int32)
     for s in range(s_node.size):
         q = int(s_len[s] / delta)
-        node = s_node[s]
+        node = s_land[s]
         if q < buckets and s_cost[s] < cost[q, node]:
             cost[q, node] = s_cost[s]
             tau[q, node] = s_len[s]
-            p_start[q, node] = s_beat[s]
+            p_start[q, node] = s_node[s]
     for q in range(buckets):
         for i in range(nodes):
             f = cost[q, i]
@@ -125,13 +142,13 @@ def _forward(
                 continue
             t = tau[q, i]
             if i < nodes - 1:
-                t2 = t + lengths[i]
+                t2 = t + steps[i]
                 q2 = int(t2 / delta)
                 if q2 < buckets and f < cost[q2, i + 1]:
                     cost[q2, i + 1] = f
                     tau[q2, i + 1] = t2
                     p_bucket[q2, i + 1] = p_bucket[q, i]
-                    p_beat[q2, i + 1] = p_beat[q, i]
+                    p_node[q2, i + 1] = p_node[q, i]
                     p_start[q2, i + 1] = p_start[q, i]
             for k in range(out_ptr[i], out_ptr[i + 1]):
                 t2 = t + j_len[k]
@@ -139,19 +156,19 @@ def _forward(
                 if q2 <= q or q2 >= buckets:
                     continue
                 f2 = f + j_cost[k]
-                land = j_target[k] + m
+                land = j_land[k]
                 if f2 < cost[q2, land]:
                     cost[q2, land] = f2
                     tau[q2, land] = t2
                     p_bucket[q2, land] = q
-                    p_beat[q2, land] = i
+                    p_node[q2, land] = i
                     p_start[q2, land] = j_target[k]
-    return cost, tau, p_bucket, p_beat, p_start
+    return cost, tau, p_bucket, p_node, p_start
 
 
 @numba.njit(cache=True)
 def _backward(
-    lengths: np.ndarray,
+    steps: np.ndarray,
     in_ptr: np.ndarray,
     j_source: np.ndarray,
     j_target: np.ndarray,
@@ -162,10 +179,10 @@ def _backward(
     delta: float,
     buckets: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    nodes = lengths.size + 1
+    nodes = steps.size + 1
     cost = np.full((buckets, nodes), np.inf, np.float32)
     tau = np.zeros((buckets, nodes), np.float64)
-    # Pointer to the next jump: the edge the current segment ends on, the beat it jumps
+    # Pointer to the next jump: the node the current segment ends on, the node it jumps
     # to and the bucket of the state it lands in; bucket -1 = the path ends there.
     p_bucket = np.full((buckets, nodes), -1, np.int32)
     p_target = np.full((buckets, nodes), -1, np.int32)
@@ -182,7 +199,7 @@ def _backward(
                 continue
             t = tau[r, i]
             if i >= 1:
-                t2 = t + lengths[i - 1]
+                t2 = t + steps[i - 1]
                 r2 = int(t2 / delta)
                 if r2 < buckets and g < cost[r2, i - 1]:
                     cost[r2, i - 1] = g
@@ -213,45 +230,45 @@ def _join(
     g_cost: np.ndarray,
     g_tau: np.ndarray,
     j_source: np.ndarray,
-    j_target: np.ndarray,
+    j_land: np.ndarray,
     j_len: np.ndarray,
     j_cost: np.ndarray,
-    m: int,
     delta: float,
     target: float,
     window: float,
     error_weight: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    buckets, nodes = f_cost.shape
+    # Arrays here are node-major: [node, bucket].
+    nodes, buckets = f_cost.shape
     best = np.full(j_source.size, np.inf, np.float64)
     best_q = np.full(j_source.size, -1, np.int64)
     best_r = np.full(j_source.size, -1, np.int64)
-    # First and last reachable bucket of every beat: most of each column is empty.
+    # First and last reachable bucket of every node: parts of each row are empty.
     first = np.full(nodes, buckets, np.int64)
     last = np.full(nodes, -1, np.int64)
-    for q in range(buckets):
-        for i in range(nodes):
-            if f_cost[q, i] != np.inf:
+    for i in range(nodes):
+        for q in range(buckets):
+            if f_cost[i, q] != np.inf:
                 first[i] = min(first[i], q)
                 last[i] = q
     for k in range(j_source.size):
         e = j_source[k]
-        land = j_target[k] + m
+        land = j_land[k]
         for q in range(first[e], last[e] + 1):
-            f = f_cost[q, e]
+            f = f_cost[e, q]
             if f == np.inf:
                 continue
-            t1 = f_tau[q, e] + j_len[k]
+            t1 = f_tau[e, q] + j_len[k]
             if t1 > target + window:
                 break
             rest = target - t1
             r_lo = max(0, int((rest - window) / delta))
             r_hi = min(buckets - 1, int((rest + window) / delta))
             for r in range(r_lo, r_hi + 1):
-                g = g_cost[r, land]
+                g = g_cost[land, r]
                 if g == np.inf:
                     continue
-                error = abs(t1 + g_tau[r, land] - target)
+                error = abs(t1 + g_tau[land, r] - target)
                 if error > window:
                     continue
                 total = f + j_cost[k] + g + error_weight * error
@@ -263,34 +280,37 @@ def _join(
 
 
 def _forward_segments(
-    pointers: tuple[np.ndarray, np.ndarray, np.ndarray], bucket: int, beat: int
+    pointers: tuple[np.ndarray, np.ndarray, np.ndarray], bucket: int, node: int
 ) -> list[tuple[int, int]]:
-    p_bucket, p_beat, p_start = pointers
+    p_bucket, p_node, p_start = pointers
     segments = []
-    end = beat
+    end = node
     while True:
-        start = int(p_start[bucket, beat])
-        segments.append((start, end))
-        previous = int(p_bucket[bucket, beat])
+        segments.append((int(p_start[bucket, node]), end))
+        previous = int(p_bucket[bucket, node])
         if previous < 0:
             break
-        bucket, beat = previous, int(p_beat[bucket, beat])
-        end = beat
+        bucket, node = previous, int(p_node[bucket, node])
+        end = node
     return segments[::-1]
 
 
 def _backward_segments(
-    pointers: tuple[np.ndarray, np.ndarray, np.ndarray], bucket: int, beat: int, start: int, m: int
+    pointers: tuple[np.ndarray, np.ndarray, np.ndarray],
+    land_of: np.ndarray,
+    bucket: int,
+    node: int,
+    start: int,
 ) -> list[tuple[int, int]]:
     p_bucket, p_target, p_end = pointers
     segments = []
     while True:
-        segments.append((start, int(p_end[bucket, beat])))
-        following = int(p_bucket[bucket, beat])
+        segments.append((start, int(p_end[bucket, node])))
+        following = int(p_bucket[bucket, node])
         if following < 0:
             break
-        start = int(p_target[bucket, beat])
-        bucket, beat = following, start + m
+        start = int(p_target[bucket, node])
+        bucket, node = following, int(land_of[start])
     return segments
 
 
@@ -303,45 +323,54 @@ class _Passes:
     g_cost: np.ndarray
     g_tau: np.ndarray
     g_pointers: tuple[np.ndarray, np.ndarray, np.ndarray]
-    jump_length: np.ndarray
-    backward_order: np.ndarray
+
+    def __post_init__(self) -> None:
+        # Node-major copies for the join, which walks one node's buckets at a time.
+        self.f_cost_t = np.ascontiguousarray(self.f_cost.T)
+        self.f_tau_t = np.ascontiguousarray(self.f_tau.T)
+        self.g_cost_t = np.ascontiguousarray(self.g_cost.T)
+        self.g_tau_t = np.ascontiguousarray(self.g_tau.T)
+
+
+def _via_jumps(space: SearchSpace, target_s: float, window_s: float) -> np.ndarray:
+    """The jumps to seek arrangements through: the cheapest ones, where good arrangements
+    go, and every one that alone (from the start, to the end) makes the target length."""
+    cheapest = np.argsort(space.jump_cost, kind="stable")[:VIA_JUMPS]
+    times = np.concatenate([[0.0], np.cumsum(space.step_s)])  # node times in the source
+    alone = times[space.jump_source] + space.jump_length_s + (times[-1] - times[space.jump_land])
+    direct = np.flatnonzero(np.abs(alone - target_s) <= window_s)
+    return np.union1d(cheapest, direct)
 
 
 def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passes:
-    n = space.beat_lengths_s.size
-    m = space.min_segment_beats
-    delta = max(bucket_s, horizon_s * (n + 1) / STATE_BUDGET)
+    u = space.n_nodes
+    delta = max(bucket_s, horizon_s * u / STATE_BUDGET)
     buckets = int(horizon_s / delta) + 1
-    edges = space.edges_s
-    jump_length = edges[space.jump_target + m] - edges[space.jump_target]
-    out_ptr = np.searchsorted(space.jump_source, np.arange(n + 2)).astype(np.int64)
-    start_node = space.start_beat + m
-    start_len = edges[start_node] - edges[space.start_beat]
+    out_ptr = np.searchsorted(space.jump_source, np.arange(u + 1)).astype(np.int64)
     f_cost, f_tau, *f_pointers = _forward(
-        space.beat_lengths_s,
+        space.step_s,
         out_ptr,
         space.jump_target,
-        jump_length,
+        space.jump_land,
+        space.jump_length_s,
         space.jump_cost,
-        start_node,
-        start_len,
+        space.start_node,
+        space.start_land,
+        space.start_length_s,
         space.start_cost,
-        space.start_beat,
-        m,
         delta,
         buckets,
     )
-    landing = space.jump_target + m
-    order = np.argsort(landing, kind="stable")
-    in_ptr = np.searchsorted(landing[order], np.arange(n + 2)).astype(np.int64)
+    order = np.argsort(space.jump_land, kind="stable")
+    in_ptr = np.searchsorted(space.jump_land[order], np.arange(u + 1)).astype(np.int64)
     g_cost, g_tau, *g_pointers = _backward(
-        space.beat_lengths_s,
+        space.step_s,
         in_ptr,
         space.jump_source[order],
         space.jump_target[order],
-        jump_length[order],
+        space.jump_length_s[order],
         space.jump_cost[order],
-        space.end_edge,
+        space.end_node,
         space.end_cost,
         delta,
         buckets,
@@ -354,8 +383,6 @@ def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passe
         g_cost=g_cost,
         g_tau=g_tau,
         g_pointers=(g_pointers[0], g_pointers[1], g_pointers[2]),
-        jump_length=jump_length,
-        backward_order=order,
     )
 
 
@@ -367,46 +394,48 @@ def _paths_for_window(
     error_weight: float,
     pool_size: int,
     max_cuts: int,
+    via: np.ndarray,
 ) -> list[Path]:
-    m = space.min_segment_beats
-    found: list[tuple[float, int, int, int]] = []  # (objective, kind or jump, bucket, bucket)
+    found: list[tuple[float, int, int, int]] = []  # (objective, jump or -1 - end, q, r)
     best, best_q, best_r = _join(
-        passes.f_cost,
-        passes.f_tau,
-        passes.g_cost,
-        passes.g_tau,
-        space.jump_source,
-        space.jump_target,
-        passes.jump_length,
-        space.jump_cost,
-        m,
+        passes.f_cost_t,
+        passes.f_tau_t,
+        passes.g_cost_t,
+        passes.g_tau_t,
+        space.jump_source[via],
+        space.jump_land[via],
+        space.jump_length_s[via],
+        space.jump_cost[via],
         passes.delta,
         float(target_s),
         float(window_s),
         float(error_weight),
     )
     hits = np.flatnonzero(np.isfinite(best))
-    found.extend((float(best[k]), int(k), int(best_q[k]), int(best_r[k])) for k in hits)
-    # Paths without a jump into the window's end: the forward pass alone.
-    for e, extra in zip(space.end_edge.tolist(), space.end_cost.tolist(), strict=True):
-        column = passes.f_cost[:, e]
-        error = np.abs(passes.f_tau[:, e] - target_s)
+    found.extend((float(best[k]), int(via[k]), int(best_q[k]), int(best_r[k])) for k in hits)
+    # Paths that reach an end node in the window: from the forward pass alone (the only
+    # source of arrangements without a jump).
+    for node, extra in zip(space.end_node.tolist(), space.end_cost.tolist(), strict=True):
+        column = passes.f_cost[:, node]
+        error = np.abs(passes.f_tau[:, node] - target_s)
         ok = np.flatnonzero(np.isfinite(column) & (error <= window_s))
-        for q in ok.tolist():
-            objective = float(column[q]) + extra + error_weight * float(error[q])
-            found.append((objective, -1 - e, q, -1))
+        found.extend(
+            (float(column[q]) + extra + error_weight * float(error[q]), -1 - node, int(q), -1)
+            for q in ok.tolist()
+        )
     found.sort()
     paths: list[Path] = []
     seen: set[tuple[tuple[int, int], ...]] = set()
+    edge = space.node_edge
     for objective, which, q, r in found:
         if which >= 0:
-            e = int(space.jump_source[which])
-            b = int(space.jump_target[which])
-            segments = _forward_segments(passes.f_pointers, q, e)
-            segments += _backward_segments(passes.g_pointers, r, b + m, b, m)
+            segments = _forward_segments(passes.f_pointers, q, int(space.jump_source[which]))
+            target = int(space.jump_target[which])
+            land = int(space.jump_land[which])
+            segments += _backward_segments(passes.g_pointers, space.land_of, r, land, target)
         else:
             segments = _forward_segments(passes.f_pointers, q, -1 - which)
-        key = tuple(segments)
+        key = tuple((int(edge[a]), int(edge[b])) for a, b in segments)
         if len(key) - 1 > max_cuts or key in seen:
             continue
         seen.add(key)
@@ -432,7 +461,7 @@ def search(
     Parameters
     ----------
     space : SearchSpace
-        Beats, jumps, starts and ends.
+        Nodes, jumps, starts and ends.
     target_s : float
         Wanted length, seconds.
     windows_s : tuple of float
@@ -451,15 +480,17 @@ def search(
     Returns
     -------
     paths : list of Path
-        Distinct arrangements, cheapest first (empty when no window holds any).
+        Distinct arrangements (segments as beat indices), cheapest first; empty when no
+        window holds any.
     window_s : float
         The window they meet.
     """
     passes = _run_passes(space, target_s + windows_s[-1], bucket_s)
+    via = _via_jumps(space, target_s, windows_s[-1])
     for cuts in max_cuts:
         for window in windows_s:
             paths = _paths_for_window(
-                space, passes, target_s, window, error_weight, pool_size, cuts
+                space, passes, target_s, window, error_weight, pool_size, cuts, via
             )
             if paths:
                 return paths, window

@@ -5,11 +5,12 @@ The recipe (details in each module):
 1. :mod:`.grid`: validate the beats and similarity; take the meter from the analysis, or
    infer it from the similarity's periodicity when only beats and similarity are known
    (as in Audjust's ``/resize`` request).
-2. :mod:`.cuts`: the cost of every bar-aligned jump; keep the cheapest out of every beat
-   among those alike enough (by default the song's best-matched 20 % of bar-aligned pairs).
-3. :mod:`.search`: a forward and a backward dynamic programme over (elapsed time, beat),
-   joined at each jump: the cheapest arrangement of the target length through every jump.
-   Jumps forward shorten, jumps back repeat; any number of either.
+2. :mod:`.cuts`: the cost of every jump from bar line to bar line; keep the cheapest out
+   of every bar line, and the cheapest places for a jump of every length, among those
+   alike enough (by default the song's best-matched 20 % of pairs of bar lines).
+3. :mod:`.search`: a forward and a backward dynamic programme over (elapsed time, bar
+   line), joined at each jump: the cheapest arrangement of the target length through
+   every jump. Jumps forward shorten, jumps back repeat; any number of either.
 4. :mod:`.score`: measure each arrangement exactly and score it (:class:`Candidate`).
 5. :mod:`.diversity`: pick the best ones that are not near-copies of each other; sort by
    ``blended_score``.
@@ -18,8 +19,9 @@ Length
 ------
 Cuts keep the bar position, so in a steady song the reachable lengths lie about a bar
 apart. Every candidate is within ``tolerance_s`` (default one beat) of the target whenever
-some arrangement is; otherwise all are within the smallest of one, two or four bars that
-holds any, and their ``duration_s`` says how close they came.
+an arrangement with at most ``max_cuts`` cuts is; otherwise all are within the smallest
+of one, two or four bars that holds any, and their ``duration_s`` says how close they
+came.
 
 Range
 -----
@@ -45,7 +47,6 @@ from soundry.engine.resize.grid import BeatGrid, build_grid
 from soundry.engine.resize.score import (
     CUT_PENALTY,
     ERROR_PENALTY_PER_BEAT,
-    OFF_BAR_PENALTY,
     TRIM_PENALTY,
     make_candidate,
 )
@@ -71,7 +72,7 @@ _JUMPS_TOWARD = 12  # cheapest jumps kept per beat in the direction the length m
 _JUMPS_AWAY = 4  # and in the other direction (a skip and a repeat can combine)
 _JUMPS_PER_LAG = 3  # cheapest places for a jump of each length
 _POOL = 200  # arrangements scored before choosing the diverse few
-_BUCKETS_PER_BEAT = 2  # time resolution of the search
+_BUCKETS_PER_BEAT = 1  # time resolution of the search (lengths stay exact)
 _EXTRA_CUTS = 2  # cuts allowed beyond what the length change needs, by default
 
 
@@ -97,15 +98,18 @@ def _check_seconds(name: str, value: object) -> float:
 
 
 def _min_segment(grid: BeatGrid, min_segment_beats: int | None) -> int:
-    # Two bars, or less on a track too short to hold two segments of two bars.
+    """Shortest segment in beats, a whole number of bars (cuts fall on bar lines)."""
+    bar = grid.beats_per_bar
     most = grid.n_beats // 2
     if min_segment_beats is None:
-        return max(1, min(2 * grid.beats_per_bar, grid.n_beats // 3))
+        # Two bars, or one on a track too short to hold two segments of two bars.
+        return 2 * bar if 4 * bar <= most else bar
     m = _check_int("min_segment_beats", min_segment_beats, 1)
+    m = -(-m // bar) * bar
     if m > most:
         raise ParameterError(
-            f"min_segment_beats = {m} leaves no room for a cut in {grid.n_beats} beats; "
-            f"at most {most}"
+            f"min_segment_beats = {min_segment_beats} ({m} beats in whole bars) leaves no "
+            f"room for a cut in {grid.n_beats} beats; at most {most}"
         )
     return m
 
@@ -180,6 +184,11 @@ def _space(
     keep_end: bool,
 ) -> _search.SearchSpace:
     n = grid.n_beats
+    edges = grid.edges_s
+    beats = np.arange(n + 1)
+    node_edge = beats[(beats == 0) | (beats == n) | grid.is_downbeat(beats)]
+    node_of = np.full(n + 1 + m, -1, dtype=np.int64)  # -1 past the end too
+    node_of[node_edge] = np.arange(node_edge.size)
     longer = target_s > grid.duration_s
     jumps = build_jumps(
         grid,
@@ -189,28 +198,28 @@ def _space(
         keep_back=_JUMPS_TOWARD if longer else _JUMPS_AWAY,
         keep_per_lag=_JUMPS_PER_LAG,
     )
-    penalty = jumps.cost + CUT_PENALTY
-    if grid.bars_known:
-        penalty = penalty + OFF_BAR_PENALTY * ~grid.is_downbeat(jumps.source)
-    beats = np.arange(n + 1)
-    if keep_start:
-        starts = np.array([0], dtype=np.int64)
-    else:
-        starts = beats[(beats <= n - m) & ((beats == 0) | grid.is_downbeat(beats))]
-    if keep_end:
-        ends = np.array([n], dtype=np.int64)
-    else:
-        ends = beats[(beats >= m) & ((beats == n) | grid.is_downbeat(beats))]
+    land_of = node_of[node_edge + m]
+    # The track's start lands on the first node at least m beats in.
+    first_land = int(np.searchsorted(node_edge, m))
+    land_of[0] = first_land
+    starts = node_edge[:1] if keep_start else node_edge[(node_edge <= n - m)]
+    start_land = land_of[node_of[starts]]
+    start_edge = node_edge[start_land]
+    ends = node_edge[-1:] if keep_end else node_edge[node_edge >= m]
     return _search.SearchSpace(
-        beat_lengths_s=np.diff(grid.edges_s),
-        edges_s=grid.edges_s,
-        min_segment_beats=m,
-        jump_source=jumps.source,
-        jump_target=jumps.target,
-        jump_cost=penalty.astype(np.float64),
-        start_beat=starts.astype(np.int64),
+        node_edge=node_edge,
+        step_s=np.diff(edges[node_edge]),
+        jump_source=node_of[jumps.source],
+        jump_target=node_of[jumps.target],
+        jump_land=node_of[jumps.target + m],
+        jump_length_s=edges[jumps.target + m] - edges[jumps.target],
+        jump_cost=jumps.cost + CUT_PENALTY,
+        land_of=land_of,
+        start_node=node_of[starts],
+        start_land=start_land,
+        start_length_s=edges[start_edge] - edges[starts],
         start_cost=np.where(starts > 0, TRIM_PENALTY, 0.0),
-        end_edge=ends.astype(np.int64),
+        end_node=node_of[ends],
         end_cost=np.where(ends < n, TRIM_PENALTY, 0.0),
     )
 
@@ -298,8 +307,8 @@ def resize_beats(
 
     What Audjust's ``/resize`` request carries: no audio and no bars. Without
     ``beats_per_bar`` the meter is inferred from the similarity's periodicity, without
-    ``downbeat_index`` the bar phase is estimated (and cuts then get no bar-line
-    preference).
+    ``downbeat_index`` the bar phase is estimated from where the harmony changes. Cuts
+    fall on bar lines either way.
 
     Parameters
     ----------
@@ -323,7 +332,8 @@ def resize_beats(
         Open with the track's start / close with its end. When off, an arrangement may
         start or end on any bar line (at a small cost in the score).
     min_segment_beats : int, optional
-        Shortest segment, beats. Default: two bars (less on very short tracks).
+        Shortest segment, beats, rounded up to whole bars. Default: two bars (one on a
+        track shorter than eight bars).
     min_cut_similarity : float, optional
         Cuts need at least this similarity (``1 -`` cut cost, in [0, 1]). Default: the
         song's own 80th percentile over bar-aligned beat pairs (relaxed only if no
@@ -398,7 +408,7 @@ def resize(
     keep_start, keep_end : bool
         Open with the song's start / close with its end.
     min_segment_beats : int, optional
-        Shortest segment, beats. Default: two bars.
+        Shortest segment, beats (whole bars). Default: two bars.
     min_cut_similarity : float, optional
         Cuts need at least this similarity; default adapts to the song.
     tolerance_s : float, optional
