@@ -43,14 +43,28 @@ def _reference_path(tmp_dir: Path) -> Path:
 
 
 def ours_reference_master(ctx: Context) -> AudioBuffer:
-    """Decode, master toward the reference, write 24-bit WAV: what Matchering's run does."""
-    from soundry.audio import encode
+    """Read, master toward the reference, write 24-bit WAV: what Matchering's run does.
 
-    track = decode(ctx.track_path)
-    reference = decode(_reference_path(ctx.tmp_dir))
-    out, _ = master(track, reference=reference)
-    encode(out, ctx.tmp_dir / "ours.wav", bit_depth=24)
-    return out
+    The file-to-file path of ``soundry master``: both tracks are read a chunk at a time and
+    the master is written as it is made.
+    """
+    from soundry.audio.stream import SoundFileSource
+    from soundry.engine.mastering.files import master_file
+    from soundry.engine.mastering.output import OutputFormat
+
+    out = ctx.tmp_dir / "ours.wav"
+    reference = SoundFileSource(_reference_path(ctx.tmp_dir))
+    try:
+        master_file(
+            ctx.track_path,
+            out,
+            MasterSettings(),
+            OutputFormat("wav", None, 24),
+            reference=reference,
+        )
+    finally:
+        reference.close()
+    return decode(out)
 
 
 def matchering_master(ctx: Context) -> Path:

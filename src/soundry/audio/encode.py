@@ -38,6 +38,7 @@ __all__ = [
     "FORMAT_BY_EXTENSION",
     "MP3_BITRATES_KBPS",
     "MP3_SAMPLE_RATES",
+    "PcmStreamWriter",
     "encode",
 ]
 
@@ -261,6 +262,80 @@ def _write(plan: _Plan, buffer: AudioBuffer, path: Path, dither: bool) -> None:
         write_aac(path, buffer.samples, buffer.sample_rate, plan.bitrate_kbps)
     else:
         _write_vorbis(plan, buffer, path)
+
+
+class PcmStreamWriter:
+    """Write WAV, FLAC or AIFF a block at a time (a master streamed to disk).
+
+    Each block is dithered (TPDF, fixed seed) and quantised as :func:`encode` would; a
+    stream can be restarted from its first frame with :meth:`start`. The caller owns the
+    path (write to a temporary one and rename it into place, as :func:`encode` does).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+    format : {"wav", "flac", "aiff"}
+    sample_rate, channels : int
+    bit_depth, sample_format : as for :func:`encode`
+    frames_hint : int
+        Expected length, to pick RF64 for WAV data over 4 GiB.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        format: str,
+        sample_rate: int,
+        channels: int,
+        bit_depth: int | None = None,
+        sample_format: str | None = None,
+        frames_hint: int = 0,
+    ) -> None:
+        if format not in _SNDFILE_MAJOR or format == "ogg":
+            raise ParameterError(f"streamed writing takes wav, flac or aiff; got {format!r}")
+        self._plan = _plan_pcm(format, bit_depth, sample_format, None)
+        self._path, self._rate, self._channels = path, sample_rate, channels
+        self._major = _SNDFILE_MAJOR[format]
+        depth = self._plan.bit_depth
+        assert depth is not None
+        if format == "wav" and frames_hint * channels * depth // 8 > _WAV_MAX_DATA_BYTES:
+            self._major = "RF64"
+        self._file: sf.SoundFile | None = None
+        self._quantize: Quantizer | None = None
+
+    def start(self) -> None:
+        """(Re)open the file empty."""
+        self.close()
+        depth = self._plan.bit_depth
+        assert depth is not None
+        if self._plan.sample_format == "float":
+            subtype = "FLOAT" if depth == 32 else "DOUBLE"
+            self._quantize = None
+        else:
+            subtype = f"PCM_{depth}"
+            self._quantize = Quantizer(depth, dither=depth < 32)
+        self._file = sf.SoundFile(
+            str(self._path), "w", self._rate, self._channels, subtype, format=self._major
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        """Append ``(channels, frames)`` float32 samples."""
+        if self._file is None:
+            self.start()
+        assert self._file is not None
+        for first in range(0, block.shape[1], _BLOCK_FRAMES):
+            part = block[:, first : first + _BLOCK_FRAMES].T
+            if self._quantize is not None:
+                self._file.write(self._quantize(part))
+            else:
+                self._file.write(np.ascontiguousarray(part))
+
+    def close(self) -> None:
+        """Finish the file (its header then holds the length)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 def encode(

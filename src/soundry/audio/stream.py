@@ -151,7 +151,8 @@ class ScratchTrack:
 
     def __init__(self, channels: int, frames: int, sample_rate: int) -> None:
         self._channels, self._frames, self._rate = int(channels), int(frames), int(sample_rate)
-        handle = tempfile.TemporaryFile(prefix="soundry-scratch-")
+        # Closed by close(): the file lives as long as the scratch track.
+        handle = tempfile.TemporaryFile(prefix="soundry-scratch-")  # noqa: SIM115
         self._file = handle
         self._fd = handle.fileno()
         os.ftruncate(self._fd, self._channels * self._frames * 4)

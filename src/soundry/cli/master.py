@@ -78,7 +78,9 @@ def master_command(
 
     from soundry.audio import decode
     from soundry.audio._atomic import atomic_path
+    from soundry.audio.decode import probe
     from soundry.engine.mastering.delivery import master_for_delivery
+    from soundry.engine.mastering.files import can_stream, master_file
     from soundry.engine.mastering.master import prepare_input
     from soundry.engine.mastering.output import choose_output_format
     from soundry.engine.mastering.report import MasterReport, snapshot
@@ -93,16 +95,45 @@ def master_command(
         reference_blend=reference_blend,
     )
     _check_folders(output, report)
+    source_format = probe(input_path)
+    fmt = choose_output_format(
+        source_format, output, format=output_format, sample_rate=sample_rate, bit_depth=bit_depth
+    )
+    if can_stream(source_format, fmt):
+        # PCM to PCM: read, master and write a chunk at a time (any length, bounded memory).
+        with _stages() as progress:
+            task = progress.add_task(f"mastering {input_path.name}", total=1.0)
+
+            def show(step: str, share: float) -> None:
+                progress.update(task, description=f"{step} {input_path.name}", completed=share)
+
+            ref_source = None if reference is None else _reference_source(reference)
+            result = master_file(
+                input_path,
+                output,
+                settings,
+                fmt,
+                source_format=source_format,
+                reference=ref_source,
+                progress=show,
+            )
+            after_peak = result.after["loudness"]["true_peak_dbtp"]
+            result = replace(
+                result,
+                target={
+                    **result.target,
+                    "limiter_ceiling_dbtp": settings.ceiling_dbtp,
+                    "delivered_true_peak_dbtp": after_peak,
+                    "output_format": fmt.format,
+                },
+            )
+            if report is not None:
+                _write_json(report, result.to_dict())
+        _print_summary(result.to_dict(), output)
+        return
     with _stages() as progress:
         task = progress.add_task(f"decoding {input_path.name}")
         audio = decode(input_path)
-        fmt = choose_output_format(
-            audio.source,
-            output,
-            format=output_format,
-            sample_rate=sample_rate,
-            bit_depth=bit_depth,
-        )
         ref = None
         if reference is not None:
             progress.update(task, description=f"decoding reference {reference.name}")
@@ -227,6 +258,19 @@ def _check_folders(*paths: Path | None) -> None:
     for path in paths:
         if path is not None and not path.parent.is_dir():
             raise ParameterError(f"{path}: the folder {path.parent} does not exist")
+
+
+def _reference_source(path: Path) -> Any:
+    """A reference read span by span when libsndfile can seek it, else decoded."""
+    from soundry.audio import decode
+    from soundry.audio.decode import probe
+    from soundry.audio.stream import ArraySource, SoundFileSource
+    from soundry.engine.mastering.files import STREAMED_CONTAINERS
+
+    if probe(path).container in STREAMED_CONTAINERS:
+        return SoundFileSource(path)
+    audio = decode(path)
+    return ArraySource(audio.samples, audio.sample_rate)
 
 
 def _parse_variant(text: str) -> Any:

@@ -83,11 +83,11 @@ __all__ = [
     "check_reference",
     "finish_master",
     "plan_master",
+    "plan_stages",
     "prepare_source",
     "render_excerpt",
     "render_master",
     "render_pre_limiter",
-    "plan_stages",
     "stage_master",
 ]
 
@@ -294,7 +294,9 @@ def render_pre_limiter(
     """Tonal, multiband and image stages on DC-blocked ``samples`` starting at ``start_frame``
     of the track; also the multiband stage's gain-reduction statistics."""
     y = apply_tonal(samples, rate, stages.tonal, start_frame=start_frame)
-    y, stats = apply_multiband(y, rate, stages.multiband, start_frame=start_frame, return_stats=True)
+    y, stats = apply_multiband(
+        y, rate, stages.multiband, start_frame=start_frame, return_stats=True
+    )
     y = apply_image(y, rate, stages.image, start_frame=start_frame)
     return y, stats
 

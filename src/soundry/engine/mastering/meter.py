@@ -44,7 +44,7 @@ from soundry.engine.mastering.image import (
 )
 from soundry.errors import ParameterError
 
-__all__ = ["METER_PREROLL_S", "EQ_BANDS", "TrackMeter"]
+__all__ = ["EQ_BANDS", "METER_PREROLL_S", "TrackMeter"]
 
 EQ_BANDS = 16
 """Log-spaced EQ bands of the report, 20 Hz to 20 kHz."""
@@ -133,7 +133,9 @@ class TrackMeter:
         tick_energy, finite = self._loudness(span, span_start, core_start, core_stop)
         peak_lo = max(0, core_start - _PEAK_REACH) - span_start
         peak_hi = min(self.frames, core_stop + _PEAK_REACH) - span_start
-        true_peak = max_true_peak(span[:, peak_lo:peak_hi], factor=true_peak_factor(self.sample_rate))
+        true_peak = max_true_peak(
+            span[:, peak_lo:peak_hi], factor=true_peak_factor(self.sample_rate)
+        )
         sample_peak = float(np.abs(core).max()) if core.size else 0.0
         eq = self._eq(span, span_start, core_start, core_stop)
         ms = self._mid_side(span, span_start, core_start, core_stop)
@@ -220,7 +222,8 @@ class TrackMeter:
         if self.channels != 2:
             return None
         freqs = np.fft.rfftfreq(self._ms_frames, 1.0 / self.sample_rate)
-        rho = correlation_from_sums(*self._sums, self.frames)
+        ll, rr, lr = (float(v) for v in self._sums)
+        rho = correlation_from_sums(ll, rr, lr, self.frames)
         return width_from_spectra(freqs, self._p_mid, self._p_side, self.sample_rate, rho)
 
     def snapshot(self, loudness: LoudnessReport | None = None) -> dict[str, Any]:

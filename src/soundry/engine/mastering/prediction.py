@@ -38,9 +38,9 @@ from soundry.engine.mastering.tonal import TonalPlan
 from soundry.errors import ParameterError
 
 __all__ = [
+    "LEVEL_PREROLL_S",
     "GainDecision",
     "LevelModel",
-    "LEVEL_PREROLL_S",
     "decide_gain",
     "level_model",
     "level_statistics",

@@ -143,7 +143,7 @@ def _map_in_order(
     pool: ThreadPoolExecutor, work: Callable[[int, int], Any], spans: list[tuple[int, int]]
 ) -> Iterator[Any]:
     """Results of ``work`` over ``spans`` in order, with only a few chunks in flight."""
-    ahead = (pool._max_workers or 1) + 1  # noqa: SLF001  (the pool's own size)
+    ahead = (pool._max_workers or 1) + 1
     pending: deque[Future[Any]] = deque()
     spans_left = iter(spans)
     for span in spans_left:
@@ -174,7 +174,10 @@ def measure_reference(source: PcmSource, *, workers: int = WORKERS) -> Reference
     loudness = meter.loudness()
     return targets_from_measurements(
         balance_db=balance_from_powers(
-            analysis.tonal_powers, analysis.tonal_mean_square, analysis.tonal_frame, source.sample_rate
+            analysis.tonal_powers,
+            analysis.tonal_mean_square,
+            analysis.tonal_frame,
+            source.sample_rate,
         ),
         integrated_lufs=loudness.integrated_lufs,
         true_peak_dbtp=loudness.true_peak_dbtp,
@@ -219,7 +222,9 @@ class _Run:
                 merged["max_gr_db"] = max(merged["max_gr_db"], figures["max_gr_db"])
                 merged["mean_gr_db"] += figures["mean_gr_db"] * length / frames
             self.progress("render", (k + 1) / len(self.spans))
-        model = LevelModel(np.concatenate(energies), np.concatenate(peaks), block_frames(rate), rate)
+        model = LevelModel(
+            np.concatenate(energies), np.concatenate(peaks), block_frames(rate), rate
+        )
         stats_out = {
             band: {key: round(value, 3) for key, value in figures.items()}
             for band, figures in stats_weighted.items()
@@ -237,7 +242,10 @@ class _Run:
         def work(start: int, stop: int) -> tuple[np.ndarray, float, float, int, int]:
             first, last = max(0, start - context), min(frames, stop + context)
             out, report = apply_level(
-                scratch.read(first, last), sample_rate=rate, gain_db=plan.gain_db, ceiling_dbtp=ceiling
+                scratch.read(first, last),
+                sample_rate=rate,
+                gain_db=plan.gain_db,
+                ceiling_dbtp=ceiling,
             )
             after.add(out, first, start, stop)
             reduction = np.atleast_2d(report.gain_reduction_db)[:, start - first : stop - first]

@@ -1,0 +1,132 @@
+"""Streamed masters: chunked meters and renders equal the whole-track ones; file to file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from soundry.audio import AudioBuffer, decode
+from soundry.audio.encode import PcmStreamWriter
+from soundry.audio.stream import ArraySource, ScratchTrack, SoundFileSource
+from soundry.audio.synth import demo_song
+from soundry.dsp.loudness import measure, true_peak_dbtp
+from soundry.engine.mastering.chain import plan_master
+from soundry.engine.mastering.files import master_file
+from soundry.engine.mastering.meter import TrackMeter
+from soundry.engine.mastering.output import OutputFormat
+from soundry.engine.mastering.report import snapshot
+from soundry.engine.mastering.settings import MasterSettings
+from soundry.engine.mastering.streamed import ArraySink, master_source
+from soundry.errors import DecodeError, ParameterError
+
+
+@pytest.fixture(scope="module")
+def long_song() -> AudioBuffer:
+    """70 s of generated music: three 30 s chunks, so seams fall inside the track."""
+    return demo_song(duration_s=70.0, seed=5)
+
+
+def _meter_in_chunks(x: np.ndarray, rate: int, chunk: int) -> TrackMeter:
+    meter = TrackMeter(rate, x.shape[0], x.shape[1])
+    starts = list(range(0, x.shape[1], chunk))
+    for start in reversed(starts):  # any order: each cell is counted where it starts
+        stop = min(x.shape[1], start + chunk)
+        first = max(0, start - meter.preroll_frames)
+        last = min(x.shape[1], stop + meter.postroll_frames)
+        meter.add(x[:, first:last], first, start, stop)
+    return meter
+
+
+def test_chunked_meter_equals_whole_track_snapshot(long_song: AudioBuffer) -> None:
+    x, rate = long_song.samples, long_song.sample_rate
+    whole = snapshot(x, rate)
+    got = _meter_in_chunks(x, rate, 400_003).snapshot()
+    for key, value in whole["loudness"].items():
+        assert got["loudness"][key] == pytest.approx(value, abs=1e-6), key
+    np.testing.assert_allclose(got["eq_levels_db"], whole["eq_levels_db"], atol=1e-6)
+    for key, value in whole["stereo_width"].items():
+        assert got["stereo_width"][key] == pytest.approx(value, abs=1e-6), key
+
+
+def test_meter_rejects_a_span_without_context(long_song: AudioBuffer) -> None:
+    x = long_song.samples
+    meter = TrackMeter(long_song.sample_rate, 2, x.shape[1])
+    with pytest.raises(ParameterError, match="needs frames"):
+        meter.add(x[:, 100_000:200_000], 100_000, 100_000, 200_000)
+
+
+def test_streamed_master_equals_the_whole_track_render(long_song: AudioBuffer) -> None:
+    settings = MasterSettings(profile="c", target_lufs=-12.0)
+    _, whole = plan_master(long_song, settings)
+    sink = ArraySink(long_song.channels, long_song.frames)
+    streamed = master_source(
+        ArraySource(long_song.samples, long_song.sample_rate), settings, sink, workers=2
+    )
+    assert streamed.plan.gain_db == pytest.approx(whole.plan.gain_db, abs=1e-3)
+    # Chunk seams are invisible: the difference is float32 rounding, far under -120 dBFS.
+    assert np.abs(sink.samples - whole.samples).max() < 1e-5
+    measured = measure(sink.samples, long_song.sample_rate)
+    assert streamed.loudness.integrated_lufs == pytest.approx(measured.integrated_lufs, abs=1e-6)
+    assert abs(measured.integrated_lufs + 12.0) <= 0.3
+    assert measured.true_peak_dbtp <= -1.0 + 0.05
+
+
+def test_master_file_streams_pcm_to_pcm(long_song: AudioBuffer, tmp_path: Path) -> None:
+    source = tmp_path / "mix.flac"
+    sf.write(source, long_song.samples.T, long_song.sample_rate, subtype="PCM_24")
+    out = tmp_path / "master.wav"
+    report = master_file(source, out, MasterSettings(), OutputFormat("wav", None, 24))
+    master = decode(out)
+    assert master.source is not None and master.source.bit_depth == 24
+    assert master.frames == long_song.frames
+    measured = measure(master.samples, master.sample_rate)
+    assert abs(measured.integrated_lufs + 14.0) <= 0.3
+    assert true_peak_dbtp(master.samples, master.sample_rate) <= -1.0 + 0.05
+    figures = report.to_dict()
+    assert figures["after"]["loudness"]["integrated_lufs"] == pytest.approx(
+        measured.integrated_lufs, abs=0.01
+    )
+    assert not list(tmp_path.glob(".master.wav.*"))  # no temporary file left behind
+
+
+def test_scratch_track_round_trip() -> None:
+    scratch = ScratchTrack(2, 1000, 48_000)
+    try:
+        block = np.arange(600, dtype=np.float32).reshape(2, 300)
+        scratch.write(100, block)
+        np.testing.assert_array_equal(scratch.read(100, 400), block)
+        assert not scratch.read(0, 100).any()
+        with pytest.raises(ParameterError):
+            scratch.read(900, 1100)
+    finally:
+        scratch.close()
+
+
+def test_sound_file_source_reads_spans(tmp_path: Path) -> None:
+    data = np.random.default_rng(3).uniform(-0.5, 0.5, (2, 5000)).astype(np.float32)
+    path = tmp_path / "x.wav"
+    sf.write(path, data.T, 44_100, subtype="FLOAT")
+    source = SoundFileSource(path)
+    try:
+        assert (source.channels, source.frames, source.sample_rate) == (2, 5000, 44_100)
+        np.testing.assert_array_equal(source.read(1234, 4321), data[:, 1234:4321])
+    finally:
+        source.close()
+    (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
+    with pytest.raises(DecodeError):
+        SoundFileSource(tmp_path / "bad.wav")
+
+
+def test_pcm_stream_writer_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "x.wav"
+    writer = PcmStreamWriter(path, format="wav", sample_rate=8000, channels=1, bit_depth=16)
+    writer.write(np.full((1, 100), 0.5, dtype=np.float32))
+    writer.start()  # a corrected pass starts the file again
+    writer.write(np.full((1, 50), 0.25, dtype=np.float32))
+    writer.close()
+    data, rate = sf.read(path, dtype="float32")
+    assert rate == 8000 and data.shape == (50,)
+    assert np.abs(data - 0.25).max() < 2.0 / 32768
