@@ -9,37 +9,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 
-from benchmarks.harness import SHARED_MUSIC, Context, Workload
+from benchmarks.harness import Context, Workload
 from benchmarks.memprobe import peak_rss_mb
 from soundry.audio import AudioBuffer, decode
 from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
 from soundry.engine.mastering import MasterSettings, master, master_previews
 
-REFERENCE_PARTS = (
-    "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg",
-    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.hq.ogg",
-)
 
-
-@cache
-def _reference_path(tmp_dir: Path) -> Path:
-    path = tmp_dir / "reference.wav"
-    if all((SHARED_MUSIC / part).is_file() for part in REFERENCE_PARTS):
-        audio = np.concatenate(
-            [sf.read(SHARED_MUSIC / p, dtype="float32", always_2d=True)[0] for p in REFERENCE_PARTS]
-        )
-    else:
-        t = np.arange(60 * 44_100) / 44_100
-        tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.2 * t))
-        audio = np.stack([tone, tone], axis=1).astype(np.float32)
-    sf.write(path, audio, 44_100, subtype="PCM_16")
-    return path
+def _reference_path(ctx: Context) -> Path:
+    return ctx.reference_path
 
 
 def ours_reference_master(ctx: Context) -> AudioBuffer:
@@ -53,7 +35,7 @@ def ours_reference_master(ctx: Context) -> AudioBuffer:
     from soundry.engine.mastering.output import OutputFormat
 
     out = ctx.tmp_dir / "ours.wav"
-    reference = SoundFileSource(_reference_path(ctx.tmp_dir))
+    reference = SoundFileSource(_reference_path(ctx))
     try:
         master_file(
             ctx.track_path,
@@ -75,7 +57,7 @@ def matchering_master(ctx: Context) -> Path:
     out = ctx.tmp_dir / "matchering.wav"
     mg.process(
         target=str(ctx.track_path),
-        reference=str(_reference_path(ctx.tmp_dir)),
+        reference=str(_reference_path(ctx)),
         results=[mg.pcm24(str(out))],
     )
     return out

@@ -23,6 +23,10 @@ __all__ = ["Context", "Measurement", "Workload", "median_time_s"]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MUSIC = REPO_ROOT.parent / "shared" / "data" / "music" / "librosa-data"
 TRACK_PARTS = ("Karissa_Hobbs_-_Lets_Go_Fishin.hq.ogg", "Kevin_MacLeod_-_Vibe_Ace.hq.ogg")
+REFERENCE_PARTS = (
+    "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).hq.ogg",
+    "Kevin_MacLeod_-_P_I_Tchaikovsky_Dance_of_the_Sugar_Plum_Fairy.hq.ogg",
+)
 TRACK_SECONDS = 180.0
 SAMPLE_RATE = 44_100
 
@@ -102,6 +106,25 @@ class Context:
             audio = _generated_music(TRACK_SECONDS, SAMPLE_RATE)
             self._source = "generated (../shared/data absent)"
         path = self.tmp_dir / "track180.wav"
+        sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
+        return path
+
+    @cached_property
+    def reference_path(self) -> Path:
+        """A 16-bit WAV of orchestral music (another mastering reference) when ../shared is
+        there, else a minute of a swelling tone."""
+        path = self.tmp_dir / "reference.wav"
+        if all((SHARED_MUSIC / part).is_file() for part in REFERENCE_PARTS):
+            audio = np.concatenate(
+                [
+                    sf.read(SHARED_MUSIC / p, dtype="float32", always_2d=True)[0]
+                    for p in REFERENCE_PARTS
+                ]
+            )
+        else:
+            t = np.arange(60 * SAMPLE_RATE) / SAMPLE_RATE
+            tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + 0.5 * np.sin(2 * np.pi * 0.2 * t))
+            audio = np.stack([tone, tone], axis=1).astype(np.float32)
         sf.write(path, audio, SAMPLE_RATE, subtype="PCM_16")
         return path
 
