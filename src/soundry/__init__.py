@@ -1,6 +1,7 @@
 """Soundry: a self-hosted audio production engine.
 
-The engine's entry points (``soundry.master``, ``soundry.analyze`` and friends) load on
+The engine's entry points (``soundry.master``, ``soundry.analyze``, ``soundry.resize``,
+``soundry.export`` and friends) load on
 first use, so that ``import soundry`` and ``soundry --help`` stay fast.
 """
 
@@ -19,6 +20,7 @@ from soundry.errors import (
 
 if _TYPE_CHECKING:
     from soundry.engine.analysis import Analysis, analyze
+    from soundry.engine.export import export, export_files
     from soundry.engine.mastering import (
         MasterReport,
         MasterSettings,
@@ -26,22 +28,28 @@ if _TYPE_CHECKING:
         master_album,
         master_previews,
     )
+    from soundry.engine.resize import Candidate, resize
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Analysis": "soundry.engine.analysis",
     "analyze": "soundry.engine.analysis",
+    "Candidate": "soundry.engine.resize",
+    "export": "soundry.engine.export",
+    "export_files": "soundry.engine.export",
     "MasterReport": "soundry.engine.mastering",
     "MasterSettings": "soundry.engine.mastering",
     "master": "soundry.engine.mastering",
     "master_album": "soundry.engine.mastering",
     "master_previews": "soundry.engine.mastering",
+    "resize": "soundry.engine.resize",
 }
 
 __all__ = [
     "Analysis",
     "AudioBuffer",
+    "Candidate",
     "DecodeError",
     "EncodeError",
     "MasterReport",
@@ -52,9 +60,12 @@ __all__ = [
     "UnsupportedFormatError",
     "__version__",
     "analyze",
+    "export",
+    "export_files",
     "master",
     "master_album",
     "master_previews",
+    "resize",
 ]
 
 
