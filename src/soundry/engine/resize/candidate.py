@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,10 @@ class Candidate:
         the next starts at beat ``b``."""
         segments = self.segments_beats
         return tuple((segments[k][1], segments[k + 1][0]) for k in range(len(segments) - 1))
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
         """The candidate as Audjust sends it in a ``/resize`` result.

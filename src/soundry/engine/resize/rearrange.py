@@ -159,19 +159,25 @@ def target_range_s(
 
 
 def _range_error(
-    grid: BeatGrid, target_s: float, low: float, high: float, keep_start: bool, keep_end: bool
+    grid: BeatGrid,
+    target_s: float,
+    low: float,
+    high: float,
+    keep_start: bool,
+    keep_end: bool,
+    m: int,
 ) -> ParameterError:
     allowed = f"allowed {low:.2f} to {high:.2f} s for this {grid.duration_s:.2f} s track"
     if target_s > high:
         why = f"at most {MAX_STRETCH:g} times the track"
-    elif low > grid.bar_s and (keep_start or keep_end):
+    elif keep_start or keep_end:
         kept = " and ".join(part for part, on in (("start", keep_start), ("end", keep_end)) if on)
         why = (
-            f"keeping the {kept} takes {low:.2f} s; turn off keep_start/keep_end or lower "
-            "min_segment_beats for shorter results"
+            f"keeping the {kept} takes {low:.2f} s: free the start or end (keep_start=False, "
+            "keep_end=False) or lower min_segment_beats for shorter results"
         )
     else:
-        why = f"at least one bar ({grid.bar_s:.2f} s)"
+        why = f"at least one bar and one segment of {m} beats: {low:.2f} s"
     return ParameterError(f"target_s = {target_s:g} s is out of range: {allowed} ({why})")
 
 
@@ -242,7 +248,7 @@ def _resize_grid(
     tolerance = grid.beat_s if tolerance_s is None else _check_seconds("tolerance_s", tolerance_s)
     low, high = target_range_s(grid, keep_start=keep_start, keep_end=keep_end, min_segment_beats=m)
     if not low - tolerance <= target <= high:
-        raise _range_error(grid, target, low, high, keep_start, keep_end)
+        raise _range_error(grid, target, low, high, keep_start, keep_end, m)
     if min_cut_similarity is None:
         thresholds = [alike_threshold(grid, m, ALIKE_QUANTILE), 1.0]
     else:
