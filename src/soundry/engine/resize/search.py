@@ -17,8 +17,10 @@ target length on its own. Arrangements with no jump at all (the song itself, or 
 when the start or end may go) come from the forward pass alone.
 
 Cost: ``O(Q (U + M))`` per pass for ``Q`` time buckets, ``U`` nodes (about one per bar)
-and ``M`` jumps; the states need ``2 Q U`` cells of 24 bytes, held under
-:data:`STATE_BUDGET` by widening the buckets on very long targets.
+and ``M`` jumps; the states need ``2 Q U`` cells of 24 bytes. Beyond
+:data:`STATE_BUDGET` states the buckets widen (up to :data:`MAX_WIDENING` beats): one path
+per bucket and node is kept, so wider buckets mean fewer paths to choose from, not less
+exact lengths.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-__all__ = ["STATE_BUDGET", "VIA_JUMPS", "Path", "SearchSpace", "search"]
+__all__ = ["MAX_WIDENING", "STATE_BUDGET", "VIA_JUMPS", "Path", "SearchSpace", "search"]
 
-STATE_BUDGET = 1_500_000
-"""Most (time bucket, node) states per pass; beyond it buckets widen."""
+STATE_BUDGET = 150_000
+"""(time bucket, node) states per pass beyond which buckets widen (up to
+:data:`MAX_WIDENING` times): long targets then cost about what a 5-minute song does."""
+MAX_WIDENING = 4
+"""Widest bucket, in units of the requested width: precision before the budget."""
 VIA_JUMPS = 1500
 """Jumps (the cheapest) through which the cheapest arrangement is sought."""
 
@@ -344,7 +349,7 @@ def _via_jumps(space: SearchSpace, target_s: float, window_s: float) -> np.ndarr
 
 def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passes:
     u = space.n_nodes
-    delta = max(bucket_s, horizon_s * u / STATE_BUDGET)
+    delta = min(max(bucket_s, horizon_s * u / STATE_BUDGET), MAX_WIDENING * bucket_s)
     buckets = int(horizon_s / delta) + 1
     out_ptr = np.searchsorted(space.jump_source, np.arange(u + 1)).astype(np.int64)
     f_cost, f_tau, *f_pointers = _forward(
