@@ -26,7 +26,7 @@ app = typer.Typer(
 
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from soundry.cli import analyze, demo, export, master, measure  # noqa: F401
+    from soundry.cli import analyze, demo, export, master, measure, resize  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
