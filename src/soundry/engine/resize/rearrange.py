@@ -147,15 +147,19 @@ def target_range_s(
         the track's duration.
     """
     m = min_segment_beats
+    n = grid.n_beats
     edges = grid.edges_s
+    lines = np.flatnonzero(grid.is_downbeat(np.arange(n + 1)))
     kept = 0.0
-    if keep_start:
-        kept += float(edges[m])
-    if keep_end:
-        kept += grid.duration_s - float(edges[grid.n_beats - m])
-    if not (keep_start or keep_end):
-        kept = float(np.min(edges[m:] - edges[:-m]))
-    return max(grid.bar_s, kept), MAX_STRETCH * grid.duration_s
+    if keep_start:  # up to the first bar line at least m beats in
+        kept += float(edges[lines[lines >= m][0]]) if np.any(lines >= m) else grid.duration_s
+    if keep_end:  # from the last bar line at least m beats before the end
+        last = lines[(lines <= n - m) & (lines > 0)]
+        kept += grid.duration_s - float(edges[last[-1]]) if last.size else grid.duration_s
+    if not (keep_start or keep_end):  # the shortest excerpt: m beats from a bar line
+        starts = np.union1d([0], lines[lines <= n - m])
+        kept = float(np.min(edges[starts + m] - edges[starts]))
+    return max(grid.bar_s, min(kept, grid.duration_s)), MAX_STRETCH * grid.duration_s
 
 
 def _range_error(
