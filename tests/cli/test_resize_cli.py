@@ -139,3 +139,18 @@ def test_errors_are_one_line(
 def test_a_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, stderr = _run(capsys, "resize", tmp_path / "none.wav", "-t", 20)
     assert status == 1 and stderr.count("\n") == 1 and "none.wav" in stderr
+
+
+def test_free_start_and_end_give_excerpts(
+    song_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "excerpt.json"
+    status, _, stderr = _run(
+        capsys, "resize", song_wav, "-t", 6, "--free-start", "--free-end", "--json", out
+    )
+    assert status == 0, stderr
+    result = json.loads(out.read_text())["result"]
+    assert all(abs(item["durationSeconds"] - 6.0) <= BEAT_S for item in result)
+    assert any(
+        item["segmentsBeats"][0][0] > 0 or item["segmentsSeconds"][-1][1] < 29.9 for item in result
+    ), "no excerpt was offered"

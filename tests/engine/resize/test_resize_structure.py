@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 import pytest
 
-from soundry.engine.resize import MAX_STRETCH, Candidate, resize_beats
+from soundry.engine.resize import MAX_STRETCH, Candidate, resize, resize_beats
 from soundry.engine.resize.cuts import cut_cost
 from soundry.engine.resize.diversity import edits, near_copies
 from soundry.errors import ParameterError
@@ -200,3 +200,13 @@ def test_lengths_are_exact_under_a_changing_tempo() -> None:
         beat_s = float(np.median(np.diff(song.boundaries_s)))
         assert all(abs(c.duration_error_s) <= beat_s for c in candidates)
         _check_well_formed(song, candidates)
+
+
+def test_a_wider_tolerance_is_honoured_and_resize_wants_an_analysis(song: Song) -> None:
+    # 14 s off a 48 s song: bar-aligned cuts reach 34 s exactly only with more cuts.
+    wide = _resize(song, song.duration_s - 14.0, tolerance_s=2.0, **KNOWN_BARS)
+    assert all(abs(c.duration_error_s) <= 2.0 for c in wide)
+    with pytest.raises(ParameterError, match="analysis must be an Analysis"):
+        resize(song, 30.0)  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        wide[0].duration_s = 1.0  # type: ignore[misc]

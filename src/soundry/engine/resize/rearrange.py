@@ -68,7 +68,7 @@ MAX_COUNT = 100
 MAX_STRETCH = 4.0
 """Longest target, as a multiple of the track's duration."""
 
-_JUMPS_TOWARD = 12  # cheapest jumps kept per beat in the direction the length must go
+_JUMPS_TOWARD = 12  # cheapest jumps kept per bar line in the direction the length must go
 _JUMPS_AWAY = 4  # and in the other direction (a skip and a repeat can combine)
 _JUMPS_PER_LAG = 3  # cheapest places for a jump of each length
 _POOL = 200  # arrangements scored before choosing the diverse few
@@ -266,7 +266,7 @@ def _resize_grid(
     else:
         cut_limits = (_check_int("max_cuts", max_cuts, 0),)
     bar = grid.bar_s
-    windows = tuple(sorted({tolerance, max(tolerance, bar), 2 * bar, 4 * bar}))
+    windows = (tolerance, *(w for w in (bar, 2 * bar, 4 * bar) if w > tolerance))
     paths: list[_search.Path] = []
     for max_cost in thresholds:
         space = _space(grid, target, m, max_cost, bool(keep_start), bool(keep_end))
