@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["MAX_WIDENING", "STATE_BUDGET", "VIA_JUMPS", "Path", "SearchSpace", "search"]
 
-STATE_BUDGET = 150_000
+STATE_BUDGET = 100_000
 """(time bucket, node) states per pass beyond which buckets widen (up to
 :data:`MAX_WIDENING` times): long targets then cost about what a 5-minute song does."""
 MAX_WIDENING = 4
