@@ -50,7 +50,27 @@ def _check_span(start: int, stop: int, frames: int) -> None:
         raise ParameterError(f"span {start}..{stop} is not inside the track's {frames} frames")
 
 
-class ArraySource:
+class _Shape:
+    """The rate, channel count and length every source reports."""
+
+    _rate: int
+    _channels: int
+    _frames: int
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    @property
+    def channels(self) -> int:
+        return self._channels
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+
+class ArraySource(_Shape):
     """Samples in memory, shape (channels, frames); spans are views."""
 
     def __init__(self, samples: np.ndarray, sample_rate: int) -> None:
@@ -59,25 +79,14 @@ class ArraySource:
             data = np.ascontiguousarray(data, dtype=np.float32)
         self._samples = data
         self._rate = int(sample_rate)
-
-    @property
-    def sample_rate(self) -> int:
-        return self._rate
-
-    @property
-    def channels(self) -> int:
-        return int(self._samples.shape[0])
-
-    @property
-    def frames(self) -> int:
-        return int(self._samples.shape[1])
+        self._channels, self._frames = int(data.shape[0]), int(data.shape[1])
 
     def read(self, start: int, stop: int) -> np.ndarray:
         _check_span(start, stop, self.frames)
         return self._samples[:, start:stop]
 
 
-class SoundFileSource:
+class SoundFileSource(_Shape):
     """A PCM file read through libsndfile a span at a time (WAV, RF64, W64, AIFF, FLAC).
 
     Each thread reads through its own handle, so spans can be read concurrently. Only what
@@ -98,18 +107,6 @@ class SoundFileSource:
         self._local = threading.local()
         self._handles: list[sf.SoundFile] = []
         self._lock = threading.Lock()
-
-    @property
-    def sample_rate(self) -> int:
-        return self._rate
-
-    @property
-    def channels(self) -> int:
-        return self._channels
-
-    @property
-    def frames(self) -> int:
-        return self._frames
 
     def _handle(self) -> sf.SoundFile:
         handle = getattr(self._local, "handle", None)
@@ -141,7 +138,7 @@ class SoundFileSource:
         self._local = threading.local()
 
 
-class ScratchTrack:
+class ScratchTrack(_Shape):
     """A temporary float32 track on disk: written span by span, read back as a PcmSource.
 
     Channels are stored one after another (planar), so a span of one channel is a single
@@ -156,18 +153,6 @@ class ScratchTrack:
         self._file = handle
         self._fd = handle.fileno()
         os.ftruncate(self._fd, self._channels * self._frames * 4)
-
-    @property
-    def sample_rate(self) -> int:
-        return self._rate
-
-    @property
-    def channels(self) -> int:
-        return self._channels
-
-    @property
-    def frames(self) -> int:
-        return self._frames
 
     def write(self, start: int, block: np.ndarray) -> None:
         """Store ``block`` (shape (channels, n)) at frames ``start:start + n``."""

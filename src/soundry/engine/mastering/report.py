@@ -41,6 +41,21 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _target(plan: MasterPlan, measured: float, *, reached: bool, note: str) -> dict[str, Any]:
+    """The report's ``target`` block: what was asked and what the master measures."""
+    out: dict[str, Any] = _json_safe(
+        {
+            "target_lufs": plan.target_lufs,
+            "ceiling_dbtp": plan.settings.ceiling_dbtp,
+            "reached": reached,
+            "integrated_lufs": measured,
+            "loudness_error_lu": measured - plan.target_lufs,
+            "note": note,
+        }
+    )
+    return out
+
+
 def band_centres_hz() -> list[float]:
     """Geometric centres of the report's 16 log-spaced EQ bands (20 Hz to 20 kHz)."""
     edges = band_edges_hz(EQ_BANDS)
@@ -123,16 +138,7 @@ class MasterReport:
                 }
             ),
             settings=_json_safe(plan.to_dict()),
-            target=_json_safe(
-                {
-                    "target_lufs": plan.target_lufs,
-                    "ceiling_dbtp": plan.settings.ceiling_dbtp,
-                    "reached": level.reached,
-                    "integrated_lufs": measured,
-                    "loudness_error_lu": measured - plan.target_lufs,
-                    "note": level.note,
-                }
-            ),
+            target=_target(plan, measured, reached=level.reached, note=level.note),
             excerpt=excerpt,
         )
 
@@ -152,16 +158,7 @@ class MasterReport:
                 {"limiter": streamed.limiter, "multiband": streamed.multiband_stats}
             ),
             settings=_json_safe(plan.to_dict()),
-            target=_json_safe(
-                {
-                    "target_lufs": plan.target_lufs,
-                    "ceiling_dbtp": plan.settings.ceiling_dbtp,
-                    "reached": streamed.reached,
-                    "integrated_lufs": measured,
-                    "loudness_error_lu": measured - plan.target_lufs,
-                    "note": streamed.note,
-                }
-            ),
+            target=_target(plan, measured, reached=streamed.reached, note=streamed.note),
         )
 
     def to_dict(self) -> dict[str, Any]:
