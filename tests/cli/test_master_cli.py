@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -79,6 +80,27 @@ def test_bad_arguments_are_one_line_and_write_nothing(
     assert len(lines) == 1 and needle in lines[0], result.stderr
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("samples", "needle"),
+    [
+        (np.zeros((1000, 2), np.float32) + 0.1, "at least 1 s"),
+        (np.full((44_100 * 2, 2), np.nan, np.float32), "NaN"),
+    ],
+)
+def test_bad_pcm_files_are_one_line_and_write_nothing(
+    tmp_path: Path, samples: np.ndarray, needle: str
+) -> None:
+    """The streamed PCM-to-PCM path checks what the in-memory one does."""
+    source = tmp_path / "mix.wav"
+    sf.write(source, samples, 44_100, subtype="FLOAT")
+    out = tmp_path / "master.wav"
+    result = run_cli("master", source, "-o", out)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mix.wav"]
 
 
 def test_master_preview_writes_variants(mix_flac: Path, tmp_path: Path) -> None:

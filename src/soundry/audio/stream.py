@@ -172,3 +172,9 @@ class ScratchTrack(_Shape):
     def close(self) -> None:
         """Delete the file."""
         self._file.close()
+
+    def __enter__(self) -> ScratchTrack:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()

@@ -74,7 +74,6 @@ def master_command(
 
     Writes the master in the source's format unless told otherwise, and a JSON report.
     """
-    from dataclasses import replace
 
     from soundry.audio import decode
     from soundry.audio._atomic import atomic_path
@@ -83,7 +82,7 @@ def master_command(
     from soundry.engine.mastering.files import can_stream, master_file
     from soundry.engine.mastering.master import prepare_input
     from soundry.engine.mastering.output import choose_output_format
-    from soundry.engine.mastering.report import MasterReport, snapshot
+    from soundry.engine.mastering.report import MasterReport
 
     settings = _settings(
         target_lufs=loudness,
@@ -118,14 +117,8 @@ def master_command(
                 progress=show,
             )
             after_peak = result.after["loudness"]["true_peak_dbtp"]
-            result = replace(
-                result,
-                target={
-                    **result.target,
-                    "limiter_ceiling_dbtp": settings.ceiling_dbtp,
-                    "delivered_true_peak_dbtp": after_peak,
-                    "output_format": fmt.format,
-                },
+            result = _delivered(
+                result, settings.ceiling_dbtp, settings.ceiling_dbtp, after_peak, fmt.format
             )
             if report is not None:
                 _write_json(report, result.to_dict())
@@ -139,21 +132,15 @@ def master_command(
             progress.update(task, description=f"decoding reference {reference.name}")
             ref = decode(reference)
         source = prepare_input(audio, sample_rate=fmt.sample_rate)
-        progress.update(task, description="measuring the mix")
-        before = snapshot(source.samples, source.sample_rate)
         progress.update(task, description=f"mastering and encoding {fmt.format}")
         delivery = master_for_delivery(source, settings, fmt, reference=ref)
-        progress.update(task, description="measuring the master")
-        result = MasterReport.build(source, delivery.render, delivery.plan, before=before)
-        result = replace(
-            result,
-            target={
-                **result.target,
-                "ceiling_dbtp": settings.ceiling_dbtp,
-                "limiter_ceiling_dbtp": delivery.limiter_ceiling_dbtp,
-                "delivered_true_peak_dbtp": delivery.delivered_true_peak_dbtp,
-                "output_format": fmt.format,
-            },
+        media_info = None if source.source is None else source.source.to_dict()
+        result = _delivered(
+            MasterReport.from_streamed(delivery.streamed, media_info),
+            settings.ceiling_dbtp,
+            delivery.limiter_ceiling_dbtp,
+            delivery.delivered_true_peak_dbtp,
+            fmt.format,
         )
         progress.update(task, description=f"writing {output.name}")
         with atomic_path(output) as tmp:
@@ -258,6 +245,23 @@ def _check_folders(*paths: Path | None) -> None:
     for path in paths:
         if path is not None and not path.parent.is_dir():
             raise ParameterError(f"{path}: the folder {path.parent} does not exist")
+
+
+def _delivered(
+    report: Any, ceiling_dbtp: float, limiter_ceiling_dbtp: float, true_peak_dbtp: float, fmt: str
+) -> Any:
+    """``report`` with what was delivered: the user's ceiling, the limiter's (lower for a
+    lossy file that overshot), the output file's true peak and format."""
+    from dataclasses import replace
+
+    target = {
+        **report.target,
+        "ceiling_dbtp": ceiling_dbtp,
+        "limiter_ceiling_dbtp": limiter_ceiling_dbtp,
+        "delivered_true_peak_dbtp": true_peak_dbtp,
+        "output_format": fmt,
+    }
+    return replace(report, target=target)
 
 
 def _reference_source(path: Path) -> Any:

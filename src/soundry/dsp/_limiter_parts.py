@@ -35,12 +35,10 @@ def _ramp_and_release(
     first: int,
     second: int,
     release_coeff: float,
-    offset: float = 0.0,
 ) -> np.ndarray:
-    """Two cascaded forward moving averages of ``min(0, offset + held)`` (lengths ``first``,
-    ``second``), then a one-pole release; ``held`` must extend ``first + second - 2`` frames
-    past ``frames``. The limiter passes held minima (<= 0) and no offset; a preview passes
-    minima of ``-log(envelope)`` and ``offset = log(target / gain)``.
+    """Two cascaded forward moving averages of ``min(0, held)`` (lengths ``first``,
+    ``second``), then a one-pole release; ``held`` (the limiter's held minima) must extend
+    ``first + second - 2`` frames past ``frames``.
 
     The running sums are kept in fixed point (int64): they are exact, so they never drift,
     and a window of zeros sums to exactly zero, which gives frames needing no limiting a
@@ -50,7 +48,7 @@ def _ramp_and_release(
     # Rounded down, so the fixed-point gain is never above the float one.
     fixed = np.empty(held.shape[0], dtype=np.int64)
     for s in range(held.shape[0]):
-        fixed[s] = np.int64(math.floor(min(0.0, offset + held[s]) * _FIXED_SCALE))
+        fixed[s] = np.int64(math.floor(min(0.0, held[s]) * _FIXED_SCALE))
     out = np.empty(frames, dtype=np.float32)
     ring = np.zeros(second, dtype=np.int64)  # the last ``second`` first-stage sums
     position = 0
@@ -102,15 +100,6 @@ def _look_ahead(log_required: np.ndarray, ramp: int, release_coeff: float) -> np
     held = sliding_min(log_required, _HOLD_FRAMES + ramp - 1, _HOLD_FRAMES, 0.0, ramp)
     first, second = _ramp_lengths(ramp)
     return _ramp_and_release(held, frames, first, second, release_coeff)
-
-
-def _preview_base(envelope_row: np.ndarray, ramp: int) -> np.ndarray:
-    """What :func:`_look_ahead` holds, for every input gain at once: the sliding minimum of
-    ``-log(envelope)`` over the same window (``+inf``, "nothing needed", outside). At gain
-    ``g`` the held requirement is ``min(0, log(target / g) + base)``."""
-    with np.errstate(divide="ignore"):
-        negative_log = -np.log(envelope_row)
-    return sliding_min(negative_log, _HOLD_FRAMES + ramp - 1, _HOLD_FRAMES, np.inf, ramp)
 
 
 @numba.njit(cache=True, nogil=True)

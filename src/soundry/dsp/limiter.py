@@ -52,9 +52,6 @@ from soundry.dsp._limiter_parts import (
     _link,
     _look_ahead,
     _measure,
-    _preview_base,
-    _ramp_and_release,
-    _ramp_lengths,
     _stretches,
     _unproven_frames,
 )
@@ -69,7 +66,6 @@ from soundry.errors import ParameterError
 
 __all__ = [
     "DetectorEnvelope",
-    "LimiterPreview",
     "LimiterReport",
     "detector_envelope",
     "detector_target",
@@ -138,8 +134,8 @@ class DetectorEnvelope:
     docstring), from :func:`detector_envelope`.
 
     The interpolator is linear, so the envelope of ``g * x`` is ``g`` times that of ``x``:
-    computed once, it serves :func:`limit` at any ``gain_db`` on the same samples, and
-    :class:`LimiterPreview`. ``limit(x, gain_db=g, envelope=detector_envelope(x, rate))``
+    computed once, it serves :func:`limit` at any ``gain_db`` on the same samples.
+    ``limit(x, gain_db=g, envelope=detector_envelope(x, rate))``
     gives exactly the samples of ``limit(x, gain_db=g)``.
 
     Attributes
@@ -193,68 +189,6 @@ def detector_envelope(
     DetectorEnvelope
     """
     return _detector(as_2d(samples), check_rate(sample_rate), stereo_link)
-
-
-class LimiterPreview:
-    """The gain :func:`limit` would apply to one signal at any input gain, cheaply.
-
-    For searching a gain (a loudness loop): each call costs one pass of the look-ahead over
-    the signal, against a whole limiter run. It is the gain before the verification passes,
-    with the required gain taken in the log domain (``log(target / gain) - log(envelope)``
-    rather than ``log(target / (gain * envelope))`` in float32), so it agrees with
-    :func:`limit`'s gain to within rounding wherever no correction was needed; the samples
-    of a master always come from :func:`limit`.
-
-    Parameters
-    ----------
-    envelope : DetectorEnvelope
-        From :func:`detector_envelope` of the signal.
-    ceiling_dbtp, lookahead_ms, attack_ms, release_ms
-        As for :func:`limit`.
-    """
-
-    def __init__(
-        self,
-        envelope: DetectorEnvelope,
-        *,
-        ceiling_dbtp: float = -1.0,
-        lookahead_ms: float = 5.0,
-        attack_ms: float | None = None,
-        release_ms: float = 100.0,
-    ) -> None:
-        rate, _lookahead, ramp = _check_args(
-            envelope.sample_rate, ceiling_dbtp, lookahead_ms, attack_ms, release_ms
-        )
-        self._envelope = envelope
-        self._target = detector_target(ceiling_dbtp)
-        self._release = one_pole_coefficient(release_ms, rate)
-        self._ramp = ramp
-        self._bases: list[np.ndarray] | None = None  # built on the first gain that limits
-
-    def log_gain(self, gain_db: float) -> np.ndarray:
-        """Gain the limiter would apply after ``gain_db`` of input gain.
-
-        Returns
-        -------
-        log_gain : np.ndarray [shape=(rows, frames), dtype=float32]
-            Natural log of the gain (nepers, <= 0) per frame, aligned with the signal; one
-            row when linked.
-        """
-        env = self._envelope
-        gain = np.float32(10.0 ** (gain_db / 20.0))
-        rows = env.values.shape[0]
-        if float(np.float32(env.peak) * gain) <= self._target:
-            return np.zeros((rows, env.frames), dtype=np.float32)
-        if self._bases is None:
-            self._bases = [_preview_base(row, self._ramp) for row in env.values]
-        first, second = _ramp_lengths(self._ramp)
-        offset = math.log(self._target) - math.log(float(gain))
-        padded_frames = env.values.shape[1]
-        out = np.empty((rows, env.frames), dtype=np.float32)
-        for r, base in enumerate(self._bases):
-            row = _ramp_and_release(base, padded_frames, first, second, self._release, offset)
-            out[r] = row[_EDGE_PAD : _EDGE_PAD + env.frames]
-        return out
 
 
 def detector_target(ceiling_dbtp: float) -> float:

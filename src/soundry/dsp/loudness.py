@@ -422,18 +422,21 @@ def _series(tick_energy: np.ndarray, ticks: np.ndarray, *, maxima: bool) -> _Ser
 
 @dataclass
 class _Analysis:
-    series: _Series
+    tick_energy: np.ndarray  # [shape=(n_ticks,)] channel-weighted, complete 5 ms ticks
+    ticks: np.ndarray  # tick_bounds of the data
     peaks: np.ndarray  # [shape=(channels, n_peak_blocks)]
     data: np.ndarray
     sample_rate: int
+
+    def series(self) -> _Series:
+        """Gating-block and short-term powers (no maxima)."""
+        return _series(self.tick_energy, self.ticks, maxima=False)
 
 
 def _analyse(
     samples: np.ndarray | AudioBuffer,
     sample_rate: int | None,
     channel_weights: Sequence[float] | np.ndarray | None,
-    *,
-    maxima: bool = False,
 ) -> _Analysis:
     data, rate = _prepare(samples, sample_rate)
     weights = _weights(channel_weights, data.shape[0])
@@ -441,8 +444,7 @@ def _analyse(
     energies, peaks, finite = filtered_energies(data, rate, ticks)
     if not finite:
         _raise_non_finite(data)
-    tick_energy = weights @ energies[:, :-1]
-    return _Analysis(_series(tick_energy, ticks, maxima=maxima), peaks, data, rate)
+    return _Analysis(weights @ energies[:, :-1], ticks, peaks, data, rate)
 
 
 def report_from_ticks(
@@ -471,25 +473,7 @@ def report_from_ticks(
         raise ParameterError(
             f"expected {ticks.size - 1} tick energies for {frames} frames; got {tick_energy.shape}"
         )
-    return _report(
-        _series(tick_energy, ticks, maxima=True),
-        sample_peak=sample_peak,
-        true_peak=true_peak,
-        frames=frames,
-        sample_rate=sample_rate,
-        channels=channels,
-    )
-
-
-def _report(
-    series: _Series,
-    *,
-    sample_peak: float,
-    true_peak: float,
-    frames: int,
-    sample_rate: int,
-    channels: int,
-) -> LoudnessReport:
+    series = _series(tick_energy, ticks, maxima=True)
     return LoudnessReport(
         integrated_lufs=gated_integrated_lufs(series.momentary_power),
         lra_lu=_range_from_blocks(series.short_term_power),
@@ -532,7 +516,7 @@ def measure(
         Wrong shape or dtype, sample rate out of range, non-finite samples, or channel
         weights of the wrong length (or none known for this channel count).
     """
-    analysis = _analyse(samples, sample_rate, channel_weights, maxima=True)
+    analysis = _analyse(samples, sample_rate, channel_weights)
     data, rate = analysis.data, analysis.sample_rate
     sample_peak = float(analysis.peaks.max()) if analysis.peaks.size else 0.0
     true_peak = max_true_peak(
@@ -541,8 +525,8 @@ def measure(
         peaks=analysis.peaks,
         block_frames=PEAK_BLOCK_FRAMES,
     )
-    return _report(
-        analysis.series,
+    return report_from_ticks(
+        analysis.tick_energy,
         sample_peak=sample_peak,
         true_peak=true_peak,
         frames=data.shape[1],
@@ -563,7 +547,7 @@ def integrated_loudness(
     gates: silence, or a signal shorter than 400 ms.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return gated_integrated_lufs(analysis.series.momentary_power)
+    return gated_integrated_lufs(analysis.series().momentary_power)
 
 
 def loudness_range(
@@ -577,7 +561,7 @@ def loudness_range(
     Parameters are as for :func:`measure`.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _range_from_blocks(analysis.series.short_term_power)
+    return _range_from_blocks(analysis.series().short_term_power)
 
 
 def momentary_loudness(
@@ -596,7 +580,7 @@ def momentary_loudness(
         Value ``j`` covers ``[0.1 j, 0.1 j + 0.4)`` s; ``-inf`` where silent.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _to_lufs(analysis.series.momentary_power)
+    return _to_lufs(analysis.series().momentary_power)
 
 
 def short_term_loudness(
@@ -615,7 +599,7 @@ def short_term_loudness(
         Value ``j`` covers ``[0.1 j, 0.1 j + 3)`` s; ``-inf`` where silent.
     """
     analysis = _analyse(samples, sample_rate, channel_weights)
-    return _to_lufs(analysis.series.short_term_power)
+    return _to_lufs(analysis.series().short_term_power)
 
 
 def _peak_input(samples: np.ndarray | AudioBuffer) -> np.ndarray:

@@ -11,12 +11,12 @@ from soundry.audio.synth import demo_song
 from soundry.dsp.loudness import integrated_loudness
 from soundry.engine.mastering import analysis as analysis_module
 from soundry.engine.mastering.analysis import analyse_source, dc_block
-from soundry.engine.mastering.chain import finish_master, prepare_source, stage_master
 from soundry.engine.mastering.image import mid_side_spectra, usable_edges
 from soundry.engine.mastering.multiband import CROSSOVER_HZ, band_block_powers
 from soundry.engine.mastering.prediction import predict_band_powers, tonal_band_gains
 from soundry.engine.mastering.profiles import profile_for
 from soundry.engine.mastering.settings import MasterSettings
+from soundry.engine.mastering.streamed import master_buffer
 from soundry.engine.mastering.tonal import apply_tonal, frame_band_powers, plan_tonal
 
 
@@ -51,19 +51,18 @@ def test_predicted_band_powers_follow_the_tonal_stage(long_song: AudioBuffer) ->
     """The multiband stage is planned from the source's band powers scaled by the tonal
     plan's gain per band: close to measuring them on the tonal stage's output."""
     rate = long_song.sample_rate
-    prepared = prepare_source(long_song)
-    plan = plan_tonal(prepared.samples, rate, profile=profile_for("b", None), intensity=100)
+    blocked = dc_block(long_song.samples, rate)
+    analysis = analyse_source(ArraySource(blocked, rate), dc_blocked=True)
+    plan = plan_tonal(blocked, rate, profile=profile_for("b", None), intensity=100)
     edges = usable_edges(CROSSOVER_HZ, rate)
-    predicted = predict_band_powers(
-        prepared.analysis, tonal_band_gains(prepared.analysis, plan, edges)
-    )
-    actual = band_block_powers(apply_tonal(prepared.samples, rate, plan), rate, edges, 0)
+    predicted = predict_band_powers(analysis, tonal_band_gains(analysis, plan, edges))
+    actual = band_block_powers(apply_tonal(blocked, rate, plan), rate, edges, 0)
     for band in range(3):
         # Compare one-second energies where the band has something in it.
         seconds = actual.shape[1] // 1000
         a = actual[band, : seconds * 1000].reshape(seconds, 1000).sum(axis=1)
         p = predicted[band, : seconds * 1000].reshape(seconds, 1000).sum(axis=1)
-        s = prepared.analysis.band_powers[band, : seconds * 1000].reshape(seconds, 1000).sum(axis=1)
+        s = analysis.band_powers[band, : seconds * 1000].reshape(seconds, 1000).sum(axis=1)
         active = a > a.max() * 1e-3
         error_db = np.abs(10 * np.log10(p[active] / a[active]))
         moved_db = np.abs(10 * np.log10(s[active] / a[active]))
@@ -76,12 +75,10 @@ def test_predicted_band_powers_follow_the_tonal_stage(long_song: AudioBuffer) ->
 
 @pytest.mark.parametrize("target", [-16.0, -14.0, -10.0])
 def test_decided_gain_lands_on_the_target(long_song: AudioBuffer, target: float) -> None:
-    staged = stage_master(
-        prepare_source(long_song), MasterSettings(target_lufs=target, profile="i")
-    )
-    render = finish_master(staged)
-    measured = integrated_loudness(render.samples, long_song.sample_rate)
+    settings = MasterSettings(target_lufs=target, profile="i")
+    mastered, streamed = master_buffer(long_song, settings)
+    measured = integrated_loudness(mastered.samples, long_song.sample_rate)
     assert abs(measured - target) <= 0.3
     # The prediction itself was used, not a correction: previews share this gain.
-    assert render.plan.gain_db == staged.plan.gain_db
-    assert abs(staged.decision.predicted_lufs - target) < 0.01
+    assert streamed.plan.gain_db == streamed.decision.gain_db
+    assert abs(streamed.decision.predicted_lufs - target) < 0.01

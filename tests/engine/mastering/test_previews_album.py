@@ -9,8 +9,8 @@ from soundry.audio import AudioBuffer
 from soundry.audio.synth import demo_song
 from soundry.dsp.loudness import integrated_loudness
 from soundry.engine.mastering import MasterSettings, master_album, master_previews
-from soundry.engine.mastering.chain import plan_master
 from soundry.engine.mastering.previews import loudest_window_start_s
+from soundry.engine.mastering.streamed import master_buffer
 from soundry.errors import ParameterError
 
 
@@ -42,10 +42,10 @@ def test_previews_equal_the_same_span_of_each_full_master(quiet_loud_quiet: Audi
         assert preview.start_s == pytest.approx(25.0, abs=1.0)
         assert preview.audio.frames == 30 * rate
         assert preview.report.excerpt == {"start_s": preview.start_s, "duration_s": 30.0}
-        _, render = plan_master(quiet_loud_quiet, settings)
+        mastered, _ = master_buffer(quiet_loud_quiet, settings)
         first = round(preview.start_s * rate)
-        assert np.array_equal(preview.audio.samples, render.samples[:, first : first + 30 * rate])
-        full = integrated_loudness(render.samples, rate)
+        assert np.array_equal(preview.audio.samples, mastered.samples[:, first : first + 30 * rate])
+        full = integrated_loudness(mastered.samples, rate)
         assert full == pytest.approx(settings.target_lufs, abs=0.3)
 
 

@@ -2,17 +2,16 @@
 reference matching and album mode."""
 
 from soundry.engine.mastering.album import AlbumResult, master_album
-from soundry.engine.mastering.chain import MasterPlan, plan_master, render_master
-from soundry.engine.mastering.level import LevelResult, reach_loudness
+from soundry.engine.mastering.chain import MasterPlan
 from soundry.engine.mastering.master import master
 from soundry.engine.mastering.previews import Preview, master_previews
 from soundry.engine.mastering.report import MasterReport
 from soundry.engine.mastering.settings import LOUDNESS_PRESETS_LUFS, MasterSettings
+from soundry.engine.mastering.streamed import render_excerpt, render_master
 
 __all__ = [
     "LOUDNESS_PRESETS_LUFS",
     "AlbumResult",
-    "LevelResult",
     "MasterPlan",
     "MasterReport",
     "MasterSettings",
@@ -20,7 +19,6 @@ __all__ = [
     "master",
     "master_album",
     "master_previews",
-    "plan_master",
-    "reach_loudness",
+    "render_excerpt",
     "render_master",
 ]

@@ -17,11 +17,11 @@ import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
 from soundry.dsp.loudness import integrated_loudness
-from soundry.engine.mastering.chain import plan_master
 from soundry.engine.mastering.master import prepare_input
 from soundry.engine.mastering.profiles import profile_for
-from soundry.engine.mastering.report import MasterReport, snapshot
+from soundry.engine.mastering.report import MasterReport
 from soundry.engine.mastering.settings import MAX_TARGET_LUFS, MIN_TARGET_LUFS, MasterSettings
+from soundry.engine.mastering.streamed import master_buffer
 from soundry.engine.mastering.tonal import measure_balance_db
 from soundry.errors import ParameterError
 
@@ -95,21 +95,20 @@ def master_album(
         target = float(
             np.clip(settings.target_lufs + offsets[index], MIN_TARGET_LUFS, MAX_TARGET_LUFS)
         )
-        plan, render = plan_master(
+        mastered, streamed = master_buffer(
             track, replace(settings, target_lufs=target), tonal_target_db=album_curve
         )
-        report = MasterReport.build(
-            track, render, plan, before=snapshot(track.samples, track.sample_rate)
-        )
+        media_info = None if track.source is None else track.source.to_dict()
+        report = MasterReport.from_streamed(streamed, media_info)
         facts = {
             "index": index,
             "loudness_before_lufs": float(loudness[index]),
             "target_lufs": target,
-            "loudness_after_lufs": render.level.integrated_lufs,
-            "gain_db": plan.gain_db,
+            "loudness_after_lufs": streamed.loudness.integrated_lufs,
+            "gain_db": streamed.plan.gain_db,
             "tonal_adjustment_db": (album_curve - curves[index]).round(2).tolist(),
         }
-        return report, track.with_samples(render.samples), facts
+        return report, mastered, facts
 
     count = min(len(sources), workers or os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=count, thread_name_prefix="soundry-album") as pool:

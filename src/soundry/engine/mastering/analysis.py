@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from soundry.audio.stream import PcmSource
+from soundry.audio.stream import PcmSource, ScratchTrack
 from soundry.dsp.filters import apply_sos, highpass
 from soundry.engine.mastering.image import mid_side_spectra, usable_edges
 from soundry.engine.mastering.meter import TrackMeter
@@ -142,9 +142,16 @@ class _ChunkStats:
 class _Chunker:
     """Everything one chunk of :func:`analyse_source` needs, shared by the worker threads."""
 
-    def __init__(self, source: PcmSource, dc_blocked: bool, meter: TrackMeter | None) -> None:
+    def __init__(
+        self,
+        source: PcmSource,
+        dc_blocked: bool,
+        meter: TrackMeter | None,
+        blocked_out: ScratchTrack | None,
+    ) -> None:
         rate = source.sample_rate
         self.source, self.dc_blocked, self.meter = source, dc_blocked, meter
+        self.blocked_out = blocked_out
         self.rate, self.frames = rate, source.frames
         self.frame = tonal_frame_frames(rate)
         self.block = block_frames(rate)
@@ -166,6 +173,8 @@ class _Chunker:
         raw = whole[:, first - read_first : last - read_first]
         x = raw if self.dc_blocked else dc_block(raw, rate)
         core = x[:, start - first : stop - first]
+        if self.blocked_out is not None:
+            self.blocked_out.write(start, core)
         powers, mean_square, _ = frame_band_powers(core, rate, self.fine_weights)
         lo, hi = start // block, -(-stop // block)
         # Block statistics run from the first block boundary at or after ``first``, so
@@ -188,9 +197,10 @@ def analyse_source(
     *,
     dc_blocked: bool = False,
     meter: TrackMeter | None = None,
+    blocked_out: ScratchTrack | None = None,
     workers: int = 1,
 ) -> SourceAnalysis:
-    """Measure ``source`` once for :func:`~soundry.engine.mastering.chain.plan_master`.
+    """Measure ``source`` once for the plans of :mod:`~soundry.engine.mastering.chain`.
 
     Parameters
     ----------
@@ -201,6 +211,9 @@ def analyse_source(
     meter : TrackMeter or None
         Also fed every chunk (of the source as read, before the DC blocker), so the report's
         "before" figures come from the same single read of the track.
+    blocked_out : ScratchTrack or None
+        Also receives the DC-blocked track (the chain's first stage), so that rendering
+        reads it back instead of decoding and filtering the source again.
     workers : int
         Threads the chunks are spread over (the kernels release the GIL).
 
@@ -208,7 +221,7 @@ def analyse_source(
     -------
     SourceAnalysis
     """
-    chunker = _Chunker(source, dc_blocked, meter)
+    chunker = _Chunker(source, dc_blocked, meter, blocked_out)
     rate, channels, frames = source.sample_rate, source.channels, source.frames
     spans = list(chunk_spans(frames, rate))
     if workers > 1 and len(spans) > 1:

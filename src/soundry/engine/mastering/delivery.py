@@ -14,9 +14,9 @@ from soundry.audio.buffer import AudioBuffer
 from soundry.audio.decode import decode
 from soundry.audio.encode import encode
 from soundry.dsp.loudness import true_peak_dbtp
-from soundry.engine.mastering.chain import MasterPlan, MasterRender, plan_master
 from soundry.engine.mastering.output import OutputFormat
 from soundry.engine.mastering.settings import MIN_CEILING_DBTP, MasterSettings
+from soundry.engine.mastering.streamed import StreamedMaster, master_buffer, measure_reference
 from soundry.errors import EncodeError
 
 __all__ = ["LOSSY_FORMATS", "Delivery", "master_for_delivery"]
@@ -30,8 +30,8 @@ _MARGIN_DB = 0.1  # under the measured overshoot, so the next attempt lands insi
 class Delivery:
     """A master and its encoded file, with the true peak measured on the decoded file."""
 
-    plan: MasterPlan
-    render: MasterRender
+    audio: AudioBuffer
+    streamed: StreamedMaster
     encoded: bytes
     delivered_true_peak_dbtp: float
     limiter_ceiling_dbtp: float
@@ -68,15 +68,18 @@ def master_for_delivery(
     Returns
     -------
     Delivery
-        The plan and render of the final attempt, the encoded bytes and what was measured.
+        The master of the final attempt and what it did, the encoded bytes and what was
+        measured.
     """
     ceiling = settings.ceiling_dbtp
     attempt_settings = settings
+    # The reference is measured once, whatever the number of attempts.
+    targets = None if reference is None else measure_reference(reference)
     for attempt in range(1, _MAX_ATTEMPTS + 1):
-        plan, render = plan_master(source, attempt_settings, reference=reference)
-        encoded = _encode_bytes(source.with_samples(render.samples), output)
+        audio, streamed = master_buffer(source, attempt_settings, reference=targets)
+        encoded = _encode_bytes(audio, output)
         if output.format not in LOSSY_FORMATS:
-            measured = true_peak_dbtp(render.samples, source.sample_rate)
+            measured = streamed.loudness.true_peak_dbtp
             break
         decoded = decode(encoded)
         measured = true_peak_dbtp(decoded.samples, decoded.sample_rate)
@@ -86,4 +89,4 @@ def master_for_delivery(
             break
         lowered = max(MIN_CEILING_DBTP, attempt_settings.ceiling_dbtp - overshoot - _MARGIN_DB)
         attempt_settings = replace(attempt_settings, ceiling_dbtp=lowered)
-    return Delivery(plan, render, encoded, measured, attempt_settings.ceiling_dbtp, attempt)
+    return Delivery(audio, streamed, encoded, measured, attempt_settings.ceiling_dbtp, attempt)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from soundry.audio.buffer import AudioBuffer
 from soundry.audio.resample import resample
-from soundry.audio.stream import ArraySource
 from soundry.engine.mastering.report import MasterReport
 from soundry.engine.mastering.settings import MasterSettings
-from soundry.engine.mastering.streamed import ArraySink, master_source, measure_reference
-from soundry.errors import ParameterError
+from soundry.engine.mastering.streamed import check_masterable, master_buffer, measure_reference
 
 __all__ = ["master", "prepare_input"]
-
-MAX_CHANNELS = 2
 
 
 def prepare_input(audio: AudioBuffer, *, sample_rate: int | None = None) -> AudioBuffer:
@@ -21,15 +17,7 @@ def prepare_input(audio: AudioBuffer, *, sample_rate: int | None = None) -> Audi
     Resampling comes first so the limiter works at the output rate: resampling after it
     would create new inter-sample peaks over the ceiling.
     """
-    if audio.channels > MAX_CHANNELS:
-        raise ParameterError(
-            f"mastering takes mono or stereo audio; this has {audio.channels} channels"
-            " (mix it down to stereo first)"
-        )
-    if audio.duration_s < 1.0:
-        raise ParameterError(
-            f"the audio is {audio.duration_s:.2f} s long; mastering needs at least 1 s"
-        )
+    check_masterable(audio.channels, audio.frames, audio.sample_rate)
     if sample_rate is not None and sample_rate != audio.sample_rate:
         return resample(audio, sample_rate)
     return audio
@@ -95,12 +83,7 @@ def master(
         reference_blend=reference_blend,
     )
     source = prepare_input(audio, sample_rate=sample_rate)
-    targets = None
-    if reference is not None:
-        targets = measure_reference(ArraySource(reference.samples, reference.sample_rate))
-    sink = ArraySink(source.channels, source.frames)
-    streamed = master_source(
-        ArraySource(source.samples, source.sample_rate), settings, sink, reference=targets
-    )
+    targets = None if reference is None else measure_reference(reference)
+    mastered, streamed = master_buffer(source, settings, reference=targets)
     media_info = None if source.source is None else source.source.to_dict()
-    return source.with_samples(sink.samples), MasterReport.from_streamed(streamed, media_info)
+    return mastered, MasterReport.from_streamed(streamed, media_info)

@@ -85,13 +85,14 @@ class TrackMeter:
         self._eq_window = welch_window(self._eq_frames)
         self._eq_hop = max(self._eq_frames // 2, 1)
         self._eq_count = (frames - self._eq_frames) // self._eq_hop + 1 if frames > 1 else 0
-        self._eq_total = np.zeros(self._eq_frames // 2 + 1)
+        # Sums per chunk, added up in the track's order when read: the figures do not depend
+        # on which worker finished first.
+        self._parts: dict[
+            int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None, np.ndarray]
+        ] = {}
         self._ms_frames, self._ms_hop = mid_side_segment_frames(sample_rate, frames)
         self._ms_window = welch_window(self._ms_frames)
         self._ms_count = max(1, (frames - self._ms_frames) // self._ms_hop + 1)
-        self._p_mid = np.zeros(self._ms_frames // 2 + 1)
-        self._p_side = np.zeros(self._ms_frames // 2 + 1)
-        self._sums = np.zeros(3)  # Σ L², Σ R², Σ L·R
         self._sample_peak = 0.0
         self._true_peak = 0.0
         self._finite = True
@@ -149,11 +150,7 @@ class TrackMeter:
             self._finite = self._finite and finite
             self._true_peak = max(self._true_peak, true_peak)
             self._sample_peak = max(self._sample_peak, sample_peak)
-            self._eq_total += eq
-            if ms is not None:
-                self._p_mid += ms[0]
-                self._p_side += ms[1]
-            self._sums += sums
+            self._parts[core_start] = (eq, ms, sums)
 
     def _loudness(
         self, span: np.ndarray, span_start: int, core_start: int, core_stop: int
@@ -172,8 +169,8 @@ class TrackMeter:
         size, hop = self._eq_frames, self._eq_hop
         cells = _cells(0, hop, self._eq_count, core_start, core_stop)
         if not cells:
-            return np.zeros_like(self._eq_total)
-        total = np.zeros_like(self._eq_total)
+            return np.zeros(self._eq_frames // 2 + 1)
+        total = np.zeros(self._eq_frames // 2 + 1)
         offset = cells.start * hop - span_start
         for row in span:
             view = np.lib.stride_tricks.sliding_window_view(row[offset:], size)[::hop]
@@ -213,8 +210,11 @@ class TrackMeter:
     def eq_levels_db(self) -> np.ndarray:
         """The 16 EQ band levels, dB."""
         n_segments = self._eq_count * self.channels
+        total = np.zeros(self._eq_frames // 2 + 1)
+        for key in sorted(self._parts):
+            total += self._parts[key][0]
         return band_levels_from_sums(
-            self._eq_total, n_segments, self._eq_window, self.sample_rate, self._edges
+            total, n_segments, self._eq_window, self.sample_rate, self._edges
         )
 
     def width(self) -> dict[str, float] | None:
@@ -222,9 +222,18 @@ class TrackMeter:
         if self.channels != 2:
             return None
         freqs = np.fft.rfftfreq(self._ms_frames, 1.0 / self.sample_rate)
-        ll, rr, lr = (float(v) for v in self._sums)
+        p_mid = np.zeros(self._ms_frames // 2 + 1)
+        p_side = np.zeros(self._ms_frames // 2 + 1)
+        sums = np.zeros(3)  # Σ L², Σ R², Σ L·R
+        for key in sorted(self._parts):
+            _, ms, part = self._parts[key]
+            if ms is not None:
+                p_mid += ms[0]
+                p_side += ms[1]
+            sums += part
+        ll, rr, lr = (float(v) for v in sums)
         rho = correlation_from_sums(ll, rr, lr, self.frames)
-        return width_from_spectra(freqs, self._p_mid, self._p_side, self.sample_rate, rho)
+        return width_from_spectra(freqs, p_mid, p_side, self.sample_rate, rho)
 
     def snapshot(self, loudness: LoudnessReport | None = None) -> dict[str, Any]:
         """The report's ``before``/``after`` block (see :func:`~soundry.engine.mastering

@@ -7,15 +7,16 @@ Two pieces:
   renderer interpolates it) over the band's third-octaves, weighted by their measured power;
   :func:`predict_band_powers` scales the source's detector powers by it. The multiband stage
   is then planned without rendering the tonal stage first.
-- **The gain.** :func:`level_model` measures the signal entering the limiter per ~1 ms block
-  (K-weighted energy, true peak from the limiter's own detector) and :func:`decide_gain` runs
-  a block-rate model of the true-peak limiter (look-ahead hold and ramp, one-pole release in
-  the log domain) over them, solving for the gain that lands the gated BS.1770 loudness on
-  the target within the same limits on limiting as the closed loop of
-  :mod:`soundry.engine.mastering.level`. On the real recordings of the shared data the model
-  lands within about 0.15 LU of what the real limiter gives. The master and every preview
-  use this one gain, so a preview is exactly the span of the master; the master measures its
-  result and corrects only if the model missed by more than the tolerance.
+- **The gain.** :func:`level_statistics` measures the signal entering the limiter per ~1 ms
+  block, a chunk at a time (K-weighted energy, true peak from the limiter's own detector),
+  and :func:`decide_gain` runs a block-rate model of the true-peak limiter (look-ahead hold
+  and ramp, one-pole release in the log domain) over them, solving for the gain that lands
+  the gated BS.1770 loudness on the target, stopping short where that would need more than
+  15 dB of limiting at any instant or 4 dB on average. On the real recordings of the shared
+  data the model lands within about 0.15 LU of what the real limiter gives. The master and
+  every preview use this one gain, so a preview is exactly the span of the master; the
+  master measures its result and corrects only if the model missed by more than the
+  tolerance.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from soundry.dsp._kweighting import block_k_energy, k_weighting_sos
 from soundry.dsp._limiter_parts import _EDGE_PAD
-from soundry.dsp.limiter import DetectorEnvelope, detector_envelope, detector_target
+from soundry.dsp.limiter import detector_envelope, detector_target
 from soundry.dsp.loudness import default_channel_weights, gated_integrated_lufs
 from soundry.engine.mastering._spectral import gain_curves_db
 from soundry.engine.mastering.analysis import SourceAnalysis
@@ -42,7 +43,6 @@ __all__ = [
     "GainDecision",
     "LevelModel",
     "decide_gain",
-    "level_model",
     "level_statistics",
     "predict_band_powers",
     "tonal_band_gains",
@@ -65,16 +65,12 @@ class LevelModel:
         Frames per block.
     sample_rate : int
         Hz.
-    envelope : DetectorEnvelope or None
-        The limiter's detector envelope of the signal, when measured from samples (the
-        limiter reuses it instead of oversampling again).
     """
 
     k_energy: np.ndarray
     peak: np.ndarray
     block: int
     sample_rate: int
-    envelope: DetectorEnvelope | None = None
 
 
 @dataclass(frozen=True)
@@ -148,28 +144,6 @@ def predict_band_powers(analysis: SourceAnalysis, band_gains: np.ndarray) -> np.
     return out
 
 
-def level_model(samples: np.ndarray, sample_rate: int) -> LevelModel:
-    """Block statistics of ``samples`` (the signal about to enter the limiter).
-
-    Parameters
-    ----------
-    samples : np.ndarray [shape=(channels, frames), dtype=float32]
-    sample_rate : int
-        Hz.
-    """
-    audio = np.ascontiguousarray(np.atleast_2d(samples), dtype=np.float32)
-    block = block_frames(sample_rate)
-    n_blocks = -(-audio.shape[1] // block)
-    weights = default_channel_weights(audio.shape[0]).astype(np.float64)
-    energy = block_k_energy(audio, k_weighting_sos(sample_rate), weights, block, n_blocks)
-    detector = detector_envelope(audio, sample_rate)
-    padded = np.zeros(n_blocks * block, dtype=np.float32)
-    core = detector.values[0, _EDGE_PAD : _EDGE_PAD + audio.shape[1]]
-    padded[: core.size] = core
-    peak = padded.reshape(n_blocks, block).max(axis=1).astype(np.float64)
-    return LevelModel(energy, peak, block, sample_rate, detector)
-
-
 LEVEL_PREROLL_S = 1.0
 """Context :func:`level_statistics` needs before a chunk: the K-filter settles within it."""
 # The detector's interpolator reaches 16 frames to each side.
@@ -179,7 +153,7 @@ _DETECTOR_REACH = 64
 def level_statistics(
     span: np.ndarray, sample_rate: int, span_start: int, core_start: int, core_stop: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`level_model`'s block statistics for frames ``core_start:core_stop`` of a track
+    """:class:`LevelModel` block statistics for frames ``core_start:core_stop`` of a track
     seen a chunk at a time.
 
     Parameters
@@ -324,7 +298,7 @@ def decide_gain(
     Parameters
     ----------
     level : LevelModel
-        From :func:`level_model`.
+        From the blocks of :func:`level_statistics`.
     target_lufs, ceiling_dbtp : float
         Loudness target and the limiter's ceiling.
     lookahead_ms, release_ms : float

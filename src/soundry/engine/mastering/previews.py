@@ -6,26 +6,23 @@ auditions is what they would get.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
-from soundry.dsp.loudness import short_term_loudness, true_peak_dbtp
-from soundry.engine.mastering.chain import (
-    LIMITER_SETTLE_S,
-    REACHED_WITHIN_LU,
-    MasterRender,
-    prepare_source,
-    stage_master,
-)
-from soundry.engine.mastering.level import LIMITER_LOOKAHEAD_MS, LevelResult, apply_level
+from soundry.audio.stream import ArraySource
+from soundry.dsp.loudness import short_term_loudness
 from soundry.engine.mastering.master import prepare_input
 from soundry.engine.mastering.report import MasterReport, snapshot
 from soundry.engine.mastering.settings import MasterSettings
+from soundry.engine.mastering.streamed import (
+    WORKERS,
+    ArraySink,
+    Mastering,
+    measure_reference,
+)
 from soundry.errors import ParameterError
 
 __all__ = [
@@ -100,12 +97,13 @@ def master_previews(
     sample_rate : int or None
         Output rate, Hz.
     workers : int or None
-        Variants mastered at once, in threads (the kernels release the GIL); default one per
-        CPU core. Each in-flight variant holds a few full-length copies of the track.
+        Threads each variant's chunks are rendered on (the kernels release the GIL);
+        default :data:`~soundry.engine.mastering.streamed.WORKERS`.
 
     Returns
     -------
-    list of Preview, in the order of ``variants``. The same whatever ``workers`` is.
+    list of Preview, in the order of ``variants``. Each is exactly that span of the master
+    :func:`~soundry.engine.mastering.master` makes with its settings, whatever ``workers``.
     """
     if not 1 <= len(variants) <= MAX_PREVIEW_VARIANTS:
         raise ParameterError(
@@ -126,46 +124,25 @@ def master_previews(
     first = round(start_s * rate)
     last = min(source.frames, first + round(length_s * rate))
     excerpt_before = snapshot(source.samples[:, first:last], rate)
-    prepared = prepare_source(source)
-    # Context for the limiter's release to settle before the span, and its look-ahead after.
-    context_before = round(LIMITER_SETTLE_S * rate)
-    context_after = round(LIMITER_LOOKAHEAD_MS / 1000.0 * rate) + 64
-    lo = max(0, first - context_before)
-    hi = min(source.frames, last + context_after)
-
-    def one(settings: MasterSettings) -> Preview:
-        staged = stage_master(prepared, settings, reference=reference)
-        plan = staged.plan
-        limited, limiter = apply_level(
-            staged.pre_limiter[:, lo:hi],
-            sample_rate=rate,
-            gain_db=plan.gain_db,
-            ceiling_dbtp=settings.ceiling_dbtp,
-        )
-        clip = np.ascontiguousarray(limited[:, first - lo : last - lo])
-        decision = staged.decision
-        # The full master's loudness is what the gain was chosen for: the prediction.
-        level = LevelResult(
-            clip,
-            plan.gain_db,
-            decision.predicted_lufs,
-            true_peak_dbtp(clip, rate),
-            0,
-            abs(decision.predicted_lufs - plan.target_lufs) <= REACHED_WITHIN_LU,
-            decision.note,
-            limiter,
-        )
-        report = MasterReport.build(
-            source,
-            MasterRender(clip, level, staged.multiband_stats, plan),
-            plan,
-            before=excerpt_before,
-            excerpt={"start_s": start_s, "duration_s": (last - first) / rate},
-        )
-        return Preview(settings, source.with_samples(clip), report, start_s, (last - first) / rate)
-
-    count = min(len(variants), workers or os.cpu_count() or 1)
-    if count <= 1:
-        return [one(settings) for settings in variants]
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="soundry-preview") as pool:
-        return list(pool.map(one, variants))
+    media_info = None if source.source is None else source.source.to_dict()
+    excerpt = {"start_s": start_s, "duration_s": (last - first) / rate}
+    targets = None if reference is None else measure_reference(reference)
+    previews = []
+    # One analysis for every variant; each renders up to its limiter over the whole track
+    # (its gain is decided for the whole master) and limits only the chunks of the excerpt.
+    with Mastering(ArraySource(source.samples, rate), workers=workers or WORKERS) as session:
+        for settings in variants:
+            staged = session.stage(session.plan(settings, reference=targets))
+            sink = ArraySink(source.channels, last - first, offset=first)
+            _, limiter = session.limit(staged, sink, window=(first, last))
+            report = MasterReport.for_excerpt(
+                staged,
+                sink.samples,
+                media_info=media_info,
+                before=excerpt_before,
+                limiter=limiter,
+                excerpt=excerpt,
+            )
+            audio_out = source.with_samples(sink.samples)
+            previews.append(Preview(settings, audio_out, report, start_s, (last - first) / rate))
+    return previews

@@ -1,15 +1,17 @@
 """Reference mastering: measure a reference track and blend its targets with the track's own.
 
-:func:`analyse_reference` measures what a master is matched on: the long-term tonal balance
-(in the tonal stage's octave bands, normalised exactly as that stage normalises, by
-:func:`soundry.engine.mastering.tonal.measure_balance_db`), the integrated loudness and true
-peak (BS.1770), and the stereo width per band (:func:`~soundry.engine.mastering.image
-.measure_width`). The ``blend_*`` functions mix a track's own values with the reference's,
-linearly, ``blend`` 0 giving the track's own and 100 the reference's:
+:func:`measure_reference_source` (and :func:`analyse_reference` for samples in memory)
+measures what a master is matched on, in one chunked pass: the long-term tonal balance (in
+the tonal stage's octave bands, normalised as that stage normalises, by
+:func:`~soundry.engine.mastering.tonal.balance_from_powers`), the integrated loudness and
+true peak (BS.1770), and the stereo width per band
+(:class:`~soundry.engine.mastering.meter.TrackMeter`, the same figures as
+:func:`~soundry.engine.mastering.image.measure_width`). The ``blend_*`` functions mix a
+track's own values with the reference's, linearly, ``blend`` 0 giving the track's own and 100
+the reference's:
 
 * tonal balance in dB per band -> ``plan_tonal(target_curve_db=...)``;
-* loudness in LUFS (clamped to the -24..-6 LUFS the level stage accepts) -> the loudness
-  loop;
+* loudness in LUFS (clamped to the -24..-6 LUFS a master accepts) -> the gain decision;
 * width as side-energy share per band -> ``plan_image(target=...)``.
 
 A mono (or dual-mono) reference has no width to match: its ``width`` is None and
@@ -25,16 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from soundry.dsp.loudness import integrated_loudness, true_peak_dbtp
-from soundry.engine.mastering.image import (
-    BAND_NAMES,
-    as_audio,
-    check_sample_rate,
-    measure_width,
-)
+from soundry.audio.stream import ArraySource, PcmSource
+from soundry.engine.mastering.analysis import analyse_source
+from soundry.engine.mastering.image import BAND_NAMES, as_audio, check_sample_rate
+from soundry.engine.mastering.meter import TrackMeter
 from soundry.engine.mastering.profiles import TONAL_BAND_CENTRES_HZ
 from soundry.engine.mastering.settings import MAX_TARGET_LUFS, MIN_TARGET_LUFS
-from soundry.engine.mastering.tonal import measure_balance_db
+from soundry.engine.mastering.tonal import balance_from_powers
 from soundry.errors import ParameterError
 
 __all__ = [
@@ -43,6 +42,7 @@ __all__ = [
     "blend_loudness",
     "blend_targets",
     "blend_width",
+    "measure_reference_source",
     "targets_from_measurements",
 ]
 
@@ -105,7 +105,7 @@ class ReferenceTargets:
 
 
 def analyse_reference(samples: np.ndarray, sample_rate: int) -> ReferenceTargets:
-    """Measure a reference track (any rate, mono or stereo).
+    """Measure a reference track held in memory (any rate, mono or stereo).
 
     Parameters
     ----------
@@ -121,14 +121,29 @@ def analyse_reference(samples: np.ndarray, sample_rate: int) -> ReferenceTargets
     data = as_audio(samples)
     rate = check_sample_rate(sample_rate)
     audio = data[np.newaxis, :] if data.ndim == 1 else data
+    return measure_reference_source(ArraySource(audio, rate))
+
+
+def measure_reference_source(source: PcmSource, *, workers: int = 1) -> ReferenceTargets:
+    """Measure a reference read a chunk at a time, in one pass: tonal balance from the
+    mastering analysis's frame powers, loudness and width from the report's meter."""
+    meter = TrackMeter(source.sample_rate, source.channels, source.frames)
+    # Measured as it is, without the chain's DC blocker (as measure_balance_db does).
+    analysis = analyse_source(source, dc_blocked=True, meter=meter, workers=workers)
+    loudness = meter.loudness()
     return targets_from_measurements(
-        balance_db=np.array(measure_balance_db(audio, rate), dtype=np.float64),
-        integrated_lufs=float(integrated_loudness(audio, rate)),
-        true_peak_dbtp=float(true_peak_dbtp(audio, rate)),
-        width=measure_width(audio, rate) if audio.shape[0] == 2 else None,
-        sample_rate=rate,
-        channels=int(audio.shape[0]),
-        frames=int(audio.shape[1]),
+        balance_db=balance_from_powers(
+            analysis.tonal_powers,
+            analysis.tonal_mean_square,
+            analysis.tonal_frame,
+            source.sample_rate,
+        ),
+        integrated_lufs=loudness.integrated_lufs,
+        true_peak_dbtp=loudness.true_peak_dbtp,
+        width=meter.width(),
+        sample_rate=source.sample_rate,
+        channels=source.channels,
+        frames=source.frames,
     )
 
 

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from soundry.audio.buffer import AudioBuffer
 from soundry.dsp.loudness import LoudnessReport, measure
 from soundry.dsp.spectrum import band_edges_hz, band_levels_db
-from soundry.engine.mastering.chain import MasterPlan, MasterRender
+from soundry.engine.mastering.chain import MasterPlan
 from soundry.engine.mastering.image import measure_width
-from soundry.engine.mastering.streamed import StreamedMaster
+from soundry.engine.mastering.streamed import REACHED_WITHIN_LU, Staged, StreamedMaster
 
 __all__ = ["EQ_BANDS", "MasterReport", "snapshot"]
 
@@ -108,37 +107,33 @@ class MasterReport:
     excerpt: dict[str, Any] | None = field(default=None)
 
     @classmethod
-    def build(
+    def for_excerpt(
         cls,
-        source: AudioBuffer,
-        render: MasterRender,
-        plan: MasterPlan,
+        staged: Staged,
+        clip: np.ndarray,
         *,
-        before: dict[str, Any] | None = None,
-        after_samples: np.ndarray | None = None,
-        excerpt: dict[str, Any] | None = None,
+        media_info: dict[str, Any] | None,
+        before: dict[str, Any],
+        limiter: dict[str, Any],
+        excerpt: dict[str, Any],
     ) -> MasterReport:
-        """Measure ``source`` and the master (or ``after_samples``) and assemble the report."""
-        rate = plan.sample_rate
-        if after_samples is None:
-            after = snapshot(render.samples, rate, loudness=render.loudness)
-        else:
-            after = snapshot(after_samples, rate)
-        level = render.level
-        # The target applies to the whole track, even when the report is of an excerpt.
-        measured = level.integrated_lufs
+        """The report of a preview: ``clip`` is the master's span ``excerpt`` and ``before``
+        the same span of the source. The target is the whole track's: the gain was decided
+        for it, and the loudness it predicted is reported."""
+        plan, decision = staged.plan, staged.decision
+        predicted = decision.predicted_lufs
         return cls(
-            media_info=None if source.source is None else source.source.to_dict(),
-            before=before if before is not None else snapshot(source.samples, source.sample_rate),
-            after=after,
-            gain_reduction=_json_safe(
-                {
-                    "limiter": None if level.limiter is None else level.limiter.to_dict(),
-                    "multiband": render.multiband_stats,
-                }
-            ),
+            media_info=media_info,
+            before=before,
+            after=snapshot(clip, plan.sample_rate),
+            gain_reduction=_json_safe({"limiter": limiter, "multiband": staged.multiband_stats}),
             settings=_json_safe(plan.to_dict()),
-            target=_target(plan, measured, reached=level.reached, note=level.note),
+            target=_target(
+                plan,
+                predicted,
+                reached=abs(predicted - plan.target_lufs) <= REACHED_WITHIN_LU,
+                note=decision.note,
+            ),
             excerpt=excerpt,
         )
 

@@ -1,26 +1,26 @@
-"""Streamed masters: the whole chain run a chunk at a time, on worker threads.
+"""Masters rendered a chunk at a time, on worker threads: the one way a master is made.
 
 A master is planned from statistics (:mod:`~soundry.engine.mastering.analysis`,
 :mod:`~soundry.engine.mastering.prediction`), and every stage renders any span of the track
-given context around it (:func:`~soundry.engine.mastering.chain.render_excerpt`). So the
-track never has to be in memory, and its chunks can be rendered side by side:
+given context around it. So the track never has to be in memory, and its chunks can be
+rendered side by side. A :class:`Mastering` session over one track does:
 
-1. **Analysis**: each chunk is read once, analysed, and metered for the report's "before"
-   (:class:`~soundry.engine.mastering.meter.TrackMeter`). A reference is measured the same
-   way.
-2. **Plan** the tonal, multiband and image stages from the analysis alone.
-3. **Pre-limiter render**: each chunk (with its stages' pre-roll on both sides) through the
-   DC blocker, tonal, multiband and image stages; the result goes to a scratch file on disk
+1. **Analysis** (once per track): each chunk is read once, analysed, metered for the
+   report's "before" (:class:`~soundry.engine.mastering.meter.TrackMeter`), and its
+   DC-blocked samples (the chain's first stage) go to a scratch file on disk.
+2. **Plan** (per variant) the tonal, multiband and image stages from the analysis alone.
+3. **Pre-limiter render**: each chunk of the DC-blocked track, with the stages' pre-roll on
+   both sides, through tonal, multiband and image; the result goes to a second scratch file
    and its block statistics to the level model.
 4. **Gain** from the model (:func:`~soundry.engine.mastering.prediction.decide_gain`).
-5. **Limiter**: each chunk of the scratch file (with the limiter's settling time on both
-   sides) at that gain; metered for the "after", and handed to the sink in order.
-6. If the measured loudness misses the target by more than
-   :data:`~soundry.engine.mastering.chain.CORRECT_ABOVE_LU`, the gain is corrected and step 5
-   runs again.
+5. **Limiter**: each chunk of the scratch file, with the limiter's settling time on both
+   sides, at that gain; metered for the "after" and handed to a sink in order. An excerpt
+   limits only the chunks it touches, so a preview is exactly that span of the master.
+6. If the measured loudness misses the target by more than :data:`CORRECT_ABOVE_LU`, the gain
+   is corrected by a secant step and step 5 runs again.
 
-Memory is a few chunks per worker whatever the track's length; the result matches a
-whole-track render to within the stages' settling error (about 1e-5).
+Memory is a few chunks per worker whatever the track's length; the chunk grid and every
+context are fixed, so the same settings give the same samples bit for bit.
 """
 
 from __future__ import annotations
@@ -30,18 +30,18 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from soundry.audio.stream import PcmSource, ScratchTrack
+from soundry.audio.buffer import AudioBuffer
+from soundry.audio.stream import ArraySource, PcmSource, ScratchTrack
 from soundry.dsp.loudness import LoudnessReport
-from soundry.engine.mastering.analysis import analyse_source, chunk_spans, dc_block
+from soundry.engine.mastering.analysis import SourceAnalysis, analyse_source, chunk_spans
 from soundry.engine.mastering.chain import (
-    CORRECT_ABOVE_LU,
     LIMITER_SETTLE_S,
-    REACHED_WITHIN_LU,
     MasterPlan,
     plan_stages,
     render_pre_limiter,
@@ -60,24 +60,46 @@ from soundry.engine.mastering.prediction import (
     decide_gain,
     level_statistics,
 )
-from soundry.engine.mastering.reference import ReferenceTargets, targets_from_measurements
+from soundry.engine.mastering.reference import ReferenceTargets, measure_reference_source
 from soundry.engine.mastering.settings import MasterSettings
-from soundry.engine.mastering.tonal import balance_from_powers
 from soundry.errors import ParameterError
 
-__all__ = ["WORKERS", "ArraySink", "Sink", "StreamedMaster", "master_source", "measure_reference"]
+__all__ = [
+    "CORRECT_ABOVE_LU",
+    "MAX_CHANNELS",
+    "MIN_DURATION_S",
+    "REACHED_WITHIN_LU",
+    "WORKERS",
+    "ArraySink",
+    "Mastering",
+    "Sink",
+    "Staged",
+    "StreamedMaster",
+    "check_masterable",
+    "master_buffer",
+    "master_source",
+    "measure_reference",
+    "render_excerpt",
+    "render_master",
+]
 
 WORKERS = 2
-"""Worker threads of a streamed master (the numba kernels and FFTs release the GIL)."""
+"""Worker threads of a master (the numba kernels and FFTs release the GIL)."""
+CORRECT_ABOVE_LU = 0.3
+"""A predicted gain whose master misses the target by more than this (LU) is corrected ..."""
+REACHED_WITHIN_LU = 0.3
+"""... and the target counts as reached within this."""
 # Limiter passes at a corrected gain when the measured loudness misses the target.
 _MAX_CORRECTIONS = 2
+# Frames past the limiter's settling time: the true-peak interpolator's reach.
+_LIMITER_REACH = 64
 
 Progress = Callable[[str, float], None]
 """Called with a step name and the share (0-1) of that step done."""
 
 
 class Sink(Protocol):
-    """Where a streamed master's chunks go, in order."""
+    """Where a master's chunks go, in order."""
 
     def start(self) -> None:
         """Begin (again) from the first frame; a corrected pass restarts the output."""
@@ -89,10 +111,11 @@ class Sink(Protocol):
 
 
 class ArraySink:
-    """Collects the master in memory, shape (channels, frames)."""
+    """Collects frames ``offset:offset + frames`` of the master in memory."""
 
-    def __init__(self, channels: int, frames: int) -> None:
+    def __init__(self, channels: int, frames: int, *, offset: int = 0) -> None:
         self.samples = np.zeros((channels, frames), dtype=np.float32)
+        self._offset = offset
         self._at = 0
 
     def start(self) -> None:
@@ -102,10 +125,18 @@ class ArraySink:
         self.samples[:, self._at : self._at + block.shape[1]] = block
         self._at += block.shape[1]
 
+    def place(self, start: int, block: np.ndarray) -> None:
+        """Store ``block`` (which begins at frame ``start`` of the track) where it overlaps."""
+        lo = max(start, self._offset)
+        hi = min(start + block.shape[1], self._offset + self.samples.shape[1])
+        if hi > lo:
+            part = block[:, lo - start : hi - start]
+            self.samples[:, lo - self._offset : hi - self._offset] = part
+
 
 @dataclass(frozen=True)
 class StreamedMaster:
-    """What a streamed master did (the samples went to the sink).
+    """What a master did (the samples went to the sink).
 
     Attributes
     ----------
@@ -122,8 +153,7 @@ class StreamedMaster:
     multiband_stats : dict
         Gain reduction per band of the multiband stage.
     reached : bool
-        Loudness within :data:`~soundry.engine.mastering.chain.REACHED_WITHIN_LU` of the
-        target.
+        Loudness within :data:`REACHED_WITHIN_LU` of the target.
     note : str
         Why the target was not reached, or what was corrected.
     """
@@ -139,11 +169,24 @@ class StreamedMaster:
     note: str = field(default="")
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A variant rendered up to its limiter: the plan (with the decided gain), the signal
+    entering the limiter (on disk), and the multiband stage's statistics."""
+
+    plan: MasterPlan
+    decision: GainDecision
+    pre_limiter: ScratchTrack
+    multiband_stats: dict[str, Any]
+
+
 def _map_in_order(
-    pool: ThreadPoolExecutor, work: Callable[[int, int], Any], spans: list[tuple[int, int]]
+    pool: ThreadPoolExecutor,
+    work: Callable[[int, int], Any],
+    spans: list[tuple[int, int]],
+    ahead: int,
 ) -> Iterator[Any]:
-    """Results of ``work`` over ``spans`` in order, with only a few chunks in flight."""
-    ahead = (pool._max_workers or 1) + 1
+    """Results of ``work`` over ``spans`` in order, with at most ``ahead`` chunks in flight."""
     pending: deque[Future[Any]] = deque()
     spans_left = iter(spans)
     for span in spans_left:
@@ -158,8 +201,35 @@ def _map_in_order(
         yield result
 
 
-def measure_reference(source: PcmSource, *, workers: int = WORKERS) -> ReferenceTargets:
-    """Measure a reference track read a chunk at a time (tonal balance, loudness, width)."""
+MAX_CHANNELS = 2
+MIN_DURATION_S = 1.0
+
+
+def check_masterable(channels: int, frames: int, sample_rate: int) -> None:
+    """Raise :class:`ParameterError` unless a track of this shape can be mastered."""
+    if channels > MAX_CHANNELS:
+        raise ParameterError(
+            f"mastering takes mono or stereo audio; this has {channels} channels"
+            " (mix it down to stereo first)"
+        )
+    if frames < MIN_DURATION_S * sample_rate:
+        raise ParameterError(
+            f"the audio is {frames / sample_rate:.2f} s long; mastering needs at least"
+            f" {MIN_DURATION_S:g} s"
+        )
+
+
+def _as_source(audio: PcmSource | AudioBuffer) -> PcmSource:
+    if isinstance(audio, AudioBuffer):
+        return ArraySource(audio.samples, audio.sample_rate)
+    return audio
+
+
+def measure_reference(
+    reference: PcmSource | AudioBuffer, *, workers: int = WORKERS
+) -> ReferenceTargets:
+    """Measure a reference track a chunk at a time (tonal balance, loudness, width)."""
+    source = _as_source(reference)
     if source.frames < source.sample_rate * 3:
         raise ParameterError(
             f"the reference track is {source.frames / source.sample_rate:.1f} s long;"
@@ -169,115 +239,248 @@ def measure_reference(source: PcmSource, *, workers: int = WORKERS) -> Reference
         raise ParameterError(
             f"the reference has {source.channels} channels; give a mono or stereo track"
         )
-    meter = TrackMeter(source.sample_rate, source.channels, source.frames)
-    analysis = analyse_source(source, meter=meter, workers=workers)
-    loudness = meter.loudness()
-    return targets_from_measurements(
-        balance_db=balance_from_powers(
-            analysis.tonal_powers,
-            analysis.tonal_mean_square,
-            analysis.tonal_frame,
-            source.sample_rate,
-        ),
-        integrated_lufs=loudness.integrated_lufs,
-        true_peak_dbtp=loudness.true_peak_dbtp,
-        width=meter.width(),
-        sample_rate=source.sample_rate,
-        channels=source.channels,
-        frames=source.frames,
-    )
+    return measure_reference_source(source, workers=workers)
 
 
-class _Run:
-    """One streamed master: the source, its plan so far and the worker pool."""
+class Mastering:
+    """One track, analysed once, then mastered, previewed or re-rendered any number of ways.
 
-    def __init__(self, source: PcmSource, pool: ThreadPoolExecutor, progress: Progress) -> None:
-        self.source, self.pool, self.progress = source, pool, progress
+    Use as a context manager: the worker threads and the scratch files live until it closes.
+
+    Parameters
+    ----------
+    source : PcmSource
+        The mix, mono or stereo, at the output rate.
+    workers : int
+        Threads.
+    progress : callable or None
+        ``progress(step, share_done)``.
+    """
+
+    def __init__(
+        self, source: PcmSource, *, workers: int = WORKERS, progress: Progress | None = None
+    ) -> None:
+        check_masterable(source.channels, source.frames, source.sample_rate)
+        self.source = source
         self.rate, self.channels, self.frames = source.sample_rate, source.channels, source.frames
-        self.spans: list[tuple[int, int]] = []
+        self.workers = max(1, workers)
+        self.progress: Progress = progress or (lambda _step, _share: None)
+        self.spans = list(chunk_spans(source.frames, source.sample_rate))
+        self._stack = ExitStack()
 
-    def pre_limiter(
-        self, plan: MasterPlan, scratch: ScratchTrack
-    ) -> tuple[LevelModel, dict[str, Any]]:
+    def __enter__(self) -> Mastering:
+        try:
+            self.pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=self.workers))
+            self.blocked = self._scratch()
+            self.before = TrackMeter(self.rate, self.channels, self.frames)
+            self.analysis: SourceAnalysis = analyse_source(
+                self.source, meter=self.before, blocked_out=self.blocked, workers=self.workers
+            )
+        except BaseException:
+            self._stack.close()
+            raise
+        self.progress("analyse", 1.0)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stack.close()
+
+    def _scratch(self) -> ScratchTrack:
+        return self._stack.enter_context(ScratchTrack(self.channels, self.frames, self.rate))
+
+    def _map(self, work: Callable[[int, int], Any], spans: list[tuple[int, int]]) -> Iterator[Any]:
+        return _map_in_order(self.pool, work, spans, self.workers + 1)
+
+    def plan(
+        self,
+        settings: MasterSettings,
+        *,
+        reference: ReferenceTargets | None = None,
+        tonal_target_db: np.ndarray | None = None,
+    ) -> MasterPlan:
+        """Plan the stages of one variant (gain 0 until :meth:`stage` decides it)."""
+        stages = plan_stages(
+            self.analysis,
+            settings,
+            reference=reference,
+            own_width=self.before.width() if reference is not None else None,
+            tonal_target_db=tonal_target_db,
+        )
+        return MasterPlan(
+            settings=settings,
+            sample_rate=self.rate,
+            target_lufs=stages.target_lufs,
+            tonal=stages.tonal,
+            multiband=stages.multiband,
+            image=stages.image,
+            gain_db=0.0,
+            reference=reference,
+        )
+
+    def stage(self, plan: MasterPlan, *, decide: bool = True) -> Staged:
+        """Render ``plan`` up to the limiter and (with ``decide``) choose its gain."""
         rate, frames = self.rate, self.frames
         context = plan.preroll_frames
+        pre_limiter = self._scratch()
 
         def work(start: int, stop: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int]:
             first, last = max(0, start - context), min(frames, stop + context)
-            x = dc_block(self.source.read(first, last), rate)
-            y, stats = render_pre_limiter(x, plan, rate, start_frame=first)
-            scratch.write(start, y[:, start - first : stop - first])
+            y, stats = render_pre_limiter(
+                self.blocked.read(first, last), plan, rate, start_frame=first
+            )
+            pre_limiter.write(start, y[:, start - first : stop - first])
             energy, peak = level_statistics(y, rate, first, start, stop)
             return energy, peak, stats, stop - start
 
         energies, peaks = [], []
-        stats_weighted: dict[str, dict[str, float]] = {}
-        for k, (energy, peak, stats, length) in enumerate(
-            _map_in_order(self.pool, work, self.spans)
-        ):
+        weighted: dict[str, dict[str, float]] = {}
+        for k, (energy, peak, stats, length) in enumerate(self._map(work, self.spans)):
             energies.append(energy)
             peaks.append(peak)
             for band, figures in stats.items():
-                merged = stats_weighted.setdefault(band, {"max_gr_db": 0.0, "mean_gr_db": 0.0})
+                merged = weighted.setdefault(band, {"max_gr_db": 0.0, "mean_gr_db": 0.0})
                 merged["max_gr_db"] = max(merged["max_gr_db"], figures["max_gr_db"])
                 merged["mean_gr_db"] += figures["mean_gr_db"] * length / frames
             self.progress("render", (k + 1) / len(self.spans))
-        model = LevelModel(
-            np.concatenate(energies), np.concatenate(peaks), block_frames(rate), rate
-        )
-        stats_out = {
+        multiband_stats = {
             band: {key: round(value, 3) for key, value in figures.items()}
-            for band, figures in stats_weighted.items()
+            for band, figures in weighted.items()
         }
-        return model, stats_out
+        decision = GainDecision(plan.gain_db, math.nan, 0.0, 0.0)
+        if decide:
+            model = LevelModel(
+                np.concatenate(energies), np.concatenate(peaks), block_frames(rate), rate
+            )
+            decision = decide_gain(
+                model,
+                target_lufs=plan.target_lufs,
+                ceiling_dbtp=plan.settings.ceiling_dbtp,
+                lookahead_ms=LIMITER_LOOKAHEAD_MS,
+                release_ms=LIMITER_RELEASE_MS,
+            )
+            plan = _with_gain(plan, decision.gain_db)
+        return Staged(plan, decision, pre_limiter, multiband_stats)
 
     def limit(
-        self, plan: MasterPlan, scratch: ScratchTrack, sink: Sink
-    ) -> tuple[TrackMeter, dict[str, Any]]:
-        rate, frames = self.rate, self.frames
-        context = int(LIMITER_SETTLE_S * rate) + 64
-        after = TrackMeter(rate, self.channels, frames)
-        ceiling = plan.settings.ceiling_dbtp
+        self,
+        staged: Staged,
+        sink: Sink | ArraySink,
+        *,
+        window: tuple[int, int] | None = None,
+        plan: MasterPlan | None = None,
+    ) -> tuple[TrackMeter | None, dict[str, Any]]:
+        """Limit the staged signal at ``plan``'s gain (default the staged plan's).
 
-        def work(start: int, stop: int) -> tuple[np.ndarray, float, float, int, int]:
+        Without ``window`` every chunk goes to ``sink`` in order and is metered (the meter is
+        returned). With ``window = (first, last)`` only the chunks touching it are limited,
+        exactly as in the whole master, and placed into ``sink`` (an :class:`ArraySink` over
+        that window); the limiter statistics are then those of the window.
+        """
+        plan = plan or staged.plan
+        rate, frames = self.rate, self.frames
+        context = int(LIMITER_SETTLE_S * rate) + _LIMITER_REACH
+        lo, hi = window if window is not None else (0, frames)
+        spans = [(a, b) for a, b in self.spans if b > lo and a < hi]
+        after = TrackMeter(rate, self.channels, frames) if window is None else None
+
+        def work(start: int, stop: int) -> tuple[int, np.ndarray, float, float, int, int, int]:
             first, last = max(0, start - context), min(frames, stop + context)
             out, report = apply_level(
-                scratch.read(first, last),
+                staged.pre_limiter.read(first, last),
                 sample_rate=rate,
                 gain_db=plan.gain_db,
-                ceiling_dbtp=ceiling,
+                ceiling_dbtp=plan.settings.ceiling_dbtp,
             )
-            after.add(out, first, start, stop)
-            reduction = np.atleast_2d(report.gain_reduction_db)[:, start - first : stop - first]
+            if after is not None:
+                after.add(out, first, start, stop)
+            a, b = max(start, lo), min(stop, hi)  # the frames these statistics are of
+            reduction = np.atleast_2d(report.gain_reduction_db)[:, a - first : b - first]
             limited = reduction.max(axis=0) if reduction.size else np.zeros(0)
             over = limited[limited > LIMITED_FLOOR_DB]
             return (
+                start,
                 out[:, start - first : stop - first],
                 float(limited.max(initial=0.0)),
                 float(over.sum()),
                 int(over.size),
                 report.correction_passes,
+                report.latency_frames,
             )
 
         sink.start()
         largest = total = 0.0
-        count = passes = 0
-        for k, (core, peak_gr, sum_gr, n_limited, n_passes) in enumerate(
-            _map_in_order(self.pool, work, self.spans)
+        count = passes = latency = 0
+        for k, (start, core, peak_gr, sum_gr, n_limited, n_passes, chunk_latency) in enumerate(
+            self._map(work, spans)
         ):
-            sink.write(core)
+            if window is None:
+                sink.write(core)
+            else:
+                assert isinstance(sink, ArraySink)
+                sink.place(start, core)
             largest, total = max(largest, peak_gr), total + sum_gr
-            count, passes = count + n_limited, passes + n_passes
-            self.progress("limit", (k + 1) / len(self.spans))
+            count, passes, latency = count + n_limited, passes + n_passes, chunk_latency
+            self.progress("limit", (k + 1) / len(spans))
         stats = {
             "max_gain_reduction_db": largest,
             "mean_gain_reduction_db": total / count if count else 0.0,
-            "limited_percent": 100.0 * count / max(frames, 1),
-            "latency_frames": max(10, round(LIMITER_LOOKAHEAD_MS / 1000.0 * rate)),
+            "limited_percent": 100.0 * count / max(hi - lo, 1),
+            "latency_frames": latency,
             "correction_passes": passes,
-            "ceiling_dbtp": ceiling,
+            "ceiling_dbtp": plan.settings.ceiling_dbtp,
         }
         return after, stats
+
+    def master(
+        self,
+        settings: MasterSettings,
+        sink: Sink,
+        *,
+        reference: ReferenceTargets | None = None,
+        tonal_target_db: np.ndarray | None = None,
+    ) -> StreamedMaster:
+        """Master the track with ``settings`` into ``sink``."""
+        staged = self.stage(
+            self.plan(settings, reference=reference, tonal_target_db=tonal_target_db)
+        )
+        decision, plan = staged.decision, staged.plan
+        note = decision.note
+        after, limiter = self.limit(staged, sink)
+        assert after is not None
+        loudness = after.loudness()
+        tried: list[tuple[float, float]] = []
+        for _ in range(_MAX_CORRECTIONS):
+            error = loudness.integrated_lufs - plan.target_lufs
+            if not math.isfinite(error) or abs(error) <= CORRECT_ABOVE_LU or decision.note:
+                break
+            tried.append((plan.gain_db, loudness.integrated_lufs))
+            plan = _with_gain(plan, _corrected_gain(tried, plan.target_lufs))
+            after, limiter = self.limit(staged, sink, plan=plan)
+            assert after is not None
+            loudness = after.loudness()
+            note = (
+                f"the predicted gain missed by {error:+.2f} LU; corrected by"
+                f" {plan.gain_db - decision.gain_db:+.2f} dB (previews used the prediction)"
+            )
+        measured = loudness.integrated_lufs
+        reached = math.isfinite(measured) and abs(measured - plan.target_lufs) <= REACHED_WITHIN_LU
+        if not reached and not note:
+            note = (
+                f"reached {measured:.2f} LUFS, not {plan.target_lufs:.2f}"
+                if math.isfinite(measured)
+                else "the input is silent: nothing to level"
+            )
+        return StreamedMaster(
+            plan=plan,
+            decision=decision,
+            before=self.before.snapshot(),
+            after=after.snapshot(loudness),
+            loudness=loudness,
+            limiter=limiter,
+            multiband_stats=staged.multiband_stats,
+            reached=reached,
+            note=note,
+        )
 
 
 def master_source(
@@ -312,77 +515,77 @@ def master_source(
     -------
     StreamedMaster
     """
-    report_progress: Progress = progress or (lambda _step, _share: None)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        run = _Run(source, pool, report_progress)
-        before = TrackMeter(source.sample_rate, source.channels, source.frames)
-        analysis = analyse_source(source, meter=before, workers=workers)
-        report_progress("analyse", 1.0)
-        run.spans = list(chunk_spans(source.frames, source.sample_rate))
-        own_width = before.width() if reference is not None else None
-        stages = plan_stages(
-            analysis,
-            settings,
-            reference=reference,
-            own_width=own_width,
-            tonal_target_db=tonal_target_db,
-        )
-        plan = MasterPlan(
-            settings=settings,
-            sample_rate=source.sample_rate,
-            target_lufs=stages.target_lufs,
-            tonal=stages.tonal,
-            multiband=stages.multiband,
-            image=stages.image,
-            gain_db=0.0,
-            reference=reference,
-        )
-        scratch = ScratchTrack(source.channels, source.frames, source.sample_rate)
-        try:
-            model, multiband_stats = run.pre_limiter(plan, scratch)
-            decision = decide_gain(
-                model,
-                target_lufs=plan.target_lufs,
-                ceiling_dbtp=settings.ceiling_dbtp,
-                lookahead_ms=LIMITER_LOOKAHEAD_MS,
-                release_ms=LIMITER_RELEASE_MS,
-            )
-            plan = _with_gain(plan, decision.gain_db)
-            note = decision.note
-            after, limiter = run.limit(plan, scratch, sink)
-            loudness = after.loudness()
-            tried: list[tuple[float, float]] = []
-            for _ in range(_MAX_CORRECTIONS):
-                error = loudness.integrated_lufs - plan.target_lufs
-                if not math.isfinite(error) or abs(error) <= CORRECT_ABOVE_LU or decision.note:
-                    break
-                tried.append((plan.gain_db, loudness.integrated_lufs))
-                plan = _with_gain(plan, _corrected_gain(tried, plan.target_lufs))
-                after, limiter = run.limit(plan, scratch, sink)
-                loudness = after.loudness()
-                note = (
-                    f"the predicted gain missed by {error:+.2f} LU; corrected by"
-                    f" {plan.gain_db - decision.gain_db:+.2f} dB (previews used the prediction)"
-                )
-        finally:
-            scratch.close()
-    measured = loudness.integrated_lufs
-    reached = math.isfinite(measured) and abs(measured - plan.target_lufs) <= REACHED_WITHIN_LU
-    if not reached and not note and math.isfinite(measured):
-        note = f"reached {measured:.2f} LUFS, not {plan.target_lufs:.2f}"
-    if not math.isfinite(measured) and not note:
-        note = decision.note or "the input is silent: nothing to level"
-    return StreamedMaster(
-        plan=plan,
-        decision=decision,
-        before=before.snapshot(),
-        after=after.snapshot(loudness),
-        loudness=loudness,
-        limiter=limiter,
-        multiband_stats=multiband_stats,
-        reached=reached,
-        note=note,
+    with Mastering(source, workers=workers, progress=progress) as session:
+        return session.master(settings, sink, reference=reference, tonal_target_db=tonal_target_db)
+
+
+def master_buffer(
+    audio: AudioBuffer,
+    settings: MasterSettings,
+    *,
+    reference: ReferenceTargets | None = None,
+    tonal_target_db: np.ndarray | None = None,
+    workers: int = WORKERS,
+) -> tuple[AudioBuffer, StreamedMaster]:
+    """:func:`master_source` over samples in memory, collecting the master in memory.
+
+    Returns
+    -------
+    master : AudioBuffer
+        ``audio`` with the mastered samples (its source facts kept).
+    streamed : StreamedMaster
+    """
+    sink = ArraySink(audio.channels, audio.frames)
+    streamed = master_source(
+        _as_source(audio),
+        settings,
+        sink,
+        reference=reference,
+        tonal_target_db=tonal_target_db,
+        workers=workers,
     )
+    return audio.with_samples(sink.samples), streamed
+
+
+def render_master(samples: np.ndarray, plan: MasterPlan) -> np.ndarray:
+    """Apply ``plan`` (with its gain) to the whole track: the master, bit for bit.
+
+    Parameters
+    ----------
+    samples : np.ndarray [shape=(channels, frames)]
+        The track at ``plan.sample_rate``.
+    plan : MasterPlan
+        From a master's report settings or :attr:`StreamedMaster.plan`.
+
+    Returns
+    -------
+    np.ndarray [shape=(channels, frames), dtype=float32]
+    """
+    source = ArraySource(samples, plan.sample_rate)
+    with Mastering(source) as session:
+        sink = ArraySink(source.channels, source.frames)
+        session.limit(session.stage(plan, decide=False), sink)
+    return sink.samples
+
+
+def render_excerpt(
+    samples: np.ndarray, plan: MasterPlan, *, start_frame: int, stop_frame: int
+) -> np.ndarray:
+    """Frames ``start_frame:stop_frame`` of :func:`render_master`, limiting only that span.
+
+    Returns
+    -------
+    np.ndarray [shape=(channels, stop_frame - start_frame), dtype=float32]
+    """
+    source = ArraySource(samples, plan.sample_rate)
+    if not 0 <= start_frame < stop_frame <= source.frames:
+        raise ParameterError(
+            f"excerpt {start_frame}..{stop_frame} is not inside the track's {source.frames} frames"
+        )
+    with Mastering(source) as session:
+        sink = ArraySink(source.channels, stop_frame - start_frame, offset=start_frame)
+        session.limit(session.stage(plan, decide=False), sink, window=(start_frame, stop_frame))
+    return sink.samples
 
 
 def _with_gain(plan: MasterPlan, gain_db: float) -> MasterPlan:

@@ -253,9 +253,12 @@ def frame_band_powers(
     members = np.zeros((band.size, n_bands), dtype=np.float32)
     inside = band >= 0
     members[np.flatnonzero(inside), band[inside]] = 1.0
-    if extra is not None:
-        members = np.concatenate([members, np.asarray(extra, dtype=np.float32)], axis=1)
-        n_bands = members.shape[1]
+    # The extra bands take their own product, so the octave bands come out the same bits
+    # with or without them.
+    extra_members = None if extra is None else np.asarray(extra, dtype=np.float32)
+    n_octaves = n_bands
+    if extra_members is not None:
+        n_bands += extra_members.shape[1]
     window = signal.get_window("hann", frame).astype(np.float32)
     # Parseval for a one-sided spectrum (ignoring DC/Nyquist): mean square of the windowed
     # frame, corrected for the window's own power, averaged over channels.
@@ -275,7 +278,9 @@ def frame_band_powers(
         power = spectra.real**2 + spectra.imag**2
         power = power.sum(axis=0) if channels > 1 else power[0]
         mean_square[first:last] = power.sum(axis=1, dtype=np.float64) * scale
-        powers[first:last] = (power @ members).astype(np.float64) * scale
+        powers[first:last, :n_octaves] = (power @ members).astype(np.float64) * scale
+        if extra_members is not None:
+            powers[first:last, n_octaves:] = (power @ extra_members).astype(np.float64) * scale
     return powers, mean_square, frame
 
 
