@@ -7,7 +7,8 @@ of statistics, not gigabytes of samples) and keeps, for the DC-blocked track:
 - the multiband detector's input: each band's power per ~1 ms block, louder channel;
 - third-octave powers per tonal frame (to predict what the tonal plan does to each
   multiband band, so the multiband stage is planned without rendering the tonal one);
-- the long-term mid and side spectra (the stereo image plan's input).
+- the long-term mid and side spectra (the stereo image plan's input), from the meter that
+  also gives the report's "before" figures.
 
 Each variant of a master (profile, intensity, width) plans its stages from these figures
 alone, so previews share one analysis of the audio.
@@ -28,7 +29,7 @@ import numpy as np
 
 from soundry.audio.stream import PcmSource, ScratchTrack
 from soundry.dsp.filters import apply_sos, highpass
-from soundry.engine.mastering.image import mid_side_spectra, usable_edges
+from soundry.engine.mastering.image import usable_edges
 from soundry.engine.mastering.meter import TrackMeter
 from soundry.engine.mastering.multiband import CROSSOVER_HZ, band_block_powers, block_frames
 from soundry.engine.mastering.profiles import TONAL_BAND_CENTRES_HZ
@@ -56,17 +57,15 @@ _FINE_PER_OCTAVE = 3
 
 
 def _fine_bands(rate: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
-    """Third-octave centres (Hz) and the bins -> band weights."""
+    """Third-octave centres (Hz) and the band of each rfft bin (-1: none)."""
     top = rate / 2.0
     count = math.floor(_FINE_PER_OCTAVE * math.log2(top / _FINE_LOWEST_HZ))
     centres = _FINE_LOWEST_HZ * 2.0 ** ((np.arange(count) + 0.5) / _FINE_PER_OCTAVE)
     freqs = np.fft.rfftfreq(frame, 1.0 / rate)
     edges = _FINE_LOWEST_HZ * 2.0 ** (np.arange(count + 1) / _FINE_PER_OCTAVE)
     index = np.searchsorted(edges, freqs, side="right") - 1
-    inside = (index >= 0) & (index < count)
-    plain = np.zeros((freqs.size, count))
-    plain[np.flatnonzero(inside), index[inside]] = 1.0
-    return centres, plain
+    index[(index < 0) | (index >= count)] = -1
+    return centres, index
 
 
 def dc_block(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -97,7 +96,7 @@ class SourceAnalysis:
     band_powers : np.ndarray [shape=(3, n_blocks), dtype=float64]
         Mean square of each multiband band per block, on the louder channel.
     mid_side : tuple of np.ndarray or None
-        ``(freqs_hz, p_mid, p_side)`` long-term spectra; None for mono.
+        ``(freqs_hz, p_mid, p_side)`` long-term spectra of the source as read; None for mono.
     dual_mono : bool
         Both channels identical throughout (or mono).
     """
@@ -136,7 +135,6 @@ class _ChunkStats:
     mean_square: np.ndarray
     blocks: tuple[int, int, np.ndarray]
     dual_mono: bool
-    mid_side: tuple[np.ndarray, np.ndarray, np.ndarray] | None
 
 
 class _Chunker:
@@ -146,16 +144,17 @@ class _Chunker:
         self,
         source: PcmSource,
         dc_blocked: bool,
-        meter: TrackMeter | None,
+        meter: TrackMeter,
         blocked_out: ScratchTrack | None,
+        multiband: bool,
     ) -> None:
         rate = source.sample_rate
         self.source, self.dc_blocked, self.meter = source, dc_blocked, meter
-        self.blocked_out = blocked_out
+        self.blocked_out, self.multiband = blocked_out, multiband
         self.rate, self.frames = rate, source.frames
         self.frame = tonal_frame_frames(rate)
         self.block = block_frames(rate)
-        self.fine_centres, self.fine_weights = _fine_bands(rate, self.frame)
+        self.fine_centres, self.fine_labels = _fine_bands(rate, self.frame)
         self.edges = usable_edges(CROSSOVER_HZ, rate)
         self.preroll = round(_ANALYSIS_PREROLL_S * rate)
 
@@ -164,31 +163,29 @@ class _Chunker:
         first = max(0, start - self.preroll)
         last = min(frames, stop + _ANALYSIS_POSTROLL)
         read_first, read_last = first, last
-        if self.meter is not None:
-            read_first = min(first, max(0, start - self.meter.preroll_frames))
-            read_last = max(last, min(frames, stop + self.meter.postroll_frames))
+        read_first = min(first, max(0, start - self.meter.preroll_frames))
+        read_last = max(last, min(frames, stop + self.meter.postroll_frames))
         whole = self.source.read(read_first, read_last)
-        if self.meter is not None:
-            self.meter.add(whole, read_first, start, stop)
+        self.meter.add(whole, read_first, start, stop)
         raw = whole[:, first - read_first : last - read_first]
         x = raw if self.dc_blocked else dc_block(raw, rate)
         core = x[:, start - first : stop - first]
         if self.blocked_out is not None:
             self.blocked_out.write(start, core)
-        powers, mean_square, _ = frame_band_powers(core, rate, self.fine_weights)
+        powers, mean_square, _ = frame_band_powers(core, rate, self.fine_labels)
         lo, hi = start // block, -(-stop // block)
         # Block statistics run from the first block boundary at or after ``first``, so
         # that they sit on the track's absolute block grid.
         head = -first % block
         skip = (first + head) // block
-        got = band_block_powers(x[:, head:], rate, self.edges, first + head)
+        if self.multiband:
+            got = band_block_powers(x[:, head:], rate, self.edges, first + head)
+            blocks = (lo, hi, got[:, lo - skip : hi - skip])
+        else:
+            blocks = (lo, lo, np.zeros((3, 0)))
         stereo = raw.shape[0] == 2
         return _ChunkStats(
-            powers,
-            mean_square,
-            (lo, hi, got[:, lo - skip : hi - skip]),
-            (not stereo) or bool(np.array_equal(raw[0], raw[1])),
-            mid_side_spectra(core, rate) if stereo else None,
+            powers, mean_square, blocks, (not stereo) or bool(np.array_equal(raw[0], raw[1]))
         )
 
 
@@ -198,6 +195,7 @@ def analyse_source(
     dc_blocked: bool = False,
     meter: TrackMeter | None = None,
     blocked_out: ScratchTrack | None = None,
+    multiband: bool = True,
     workers: int = 1,
 ) -> SourceAnalysis:
     """Measure ``source`` once for the plans of :mod:`~soundry.engine.mastering.chain`.
@@ -209,11 +207,15 @@ def analyse_source(
     dc_blocked : bool
         The source already went through :func:`dc_block` (skip it here).
     meter : TrackMeter or None
-        Also fed every chunk (of the source as read, before the DC blocker), so the report's
-        "before" figures come from the same single read of the track.
+        Fed every chunk (of the source as read, before the DC blocker), so the report's
+        "before" figures come from the same single read of the track; its mid/side spectra
+        are the analysis's. Made here when not given.
     blocked_out : ScratchTrack or None
         Also receives the DC-blocked track (the chain's first stage), so that rendering
         reads it back instead of decoding and filtering the source again.
+    multiband : bool
+        Measure the multiband detector's input (a master needs it, a reference does not;
+        without it ``band_powers`` is all zero).
     workers : int
         Threads the chunks are spread over (the kernels release the GIL).
 
@@ -221,8 +223,9 @@ def analyse_source(
     -------
     SourceAnalysis
     """
-    chunker = _Chunker(source, dc_blocked, meter, blocked_out)
     rate, channels, frames = source.sample_rate, source.channels, source.frames
+    meter = meter or TrackMeter(rate, channels, frames)
+    chunker = _Chunker(source, dc_blocked, meter, blocked_out, multiband)
     spans = list(chunk_spans(frames, rate))
     if workers > 1 and len(spans) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -240,15 +243,6 @@ def analyse_source(
         if results
         else np.zeros((0, n_octaves + n_fine))
     )
-    mid_side = None
-    spectra = [r.mid_side for r in results if r.mid_side is not None]
-    if spectra:
-        freqs, p_mid, p_side = spectra[0][0], spectra[0][1].copy(), spectra[0][2].copy()
-        for _, more_mid, more_side in spectra[1:]:
-            if more_mid.shape == p_mid.shape:
-                p_mid += more_mid
-                p_side += more_side
-        mid_side = (freqs, p_mid, p_side)
     return SourceAnalysis(
         sample_rate=rate,
         channels=channels,
@@ -262,6 +256,6 @@ def analyse_source(
         fine_powers=every[:, n_octaves : n_octaves + n_fine],
         block=chunker.block,
         band_powers=band_powers,
-        mid_side=mid_side,
+        mid_side=meter.mid_side(),
         dual_mono=all(r.dual_mono for r in results),
     )

@@ -29,17 +29,12 @@ from soundry.dsp.loudness import (
     true_peak_factor,
 )
 from soundry.dsp.oversample import max_true_peak
-from soundry.dsp.spectrum import (
-    band_edges_hz,
-    band_levels_from_sums,
-    band_segment_frames,
-    segment_power_sum,
-    welch_window,
-)
+from soundry.dsp.spectrum import band_edges_hz, band_levels_from_sums, welch_window
 from soundry.dsp.stereo import correlation_from_sums
 from soundry.engine.mastering.image import (
+    SegmentSums,
     mid_side_segment_frames,
-    mid_side_segment_powers,
+    segment_spectra_sums,
     width_from_spectra,
 )
 from soundry.errors import ParameterError
@@ -81,18 +76,14 @@ class TrackMeter:
         self._ticks = tick_bounds(frames, sample_rate)
         self._tick_energy = np.zeros(self._ticks.size - 1)
         self._edges = band_edges_hz(EQ_BANDS)
-        self._eq_frames = band_segment_frames(sample_rate, frames, self._edges) if frames > 1 else 2
-        self._eq_window = welch_window(self._eq_frames)
-        self._eq_hop = max(self._eq_frames // 2, 1)
-        self._eq_count = (frames - self._eq_frames) // self._eq_hop + 1 if frames > 1 else 0
+        # One grid of segments serves the EQ levels and the mid/side spectra: each segment's
+        # left and right spectra give both, so the track is transformed once per channel.
+        self._seg_frames, self._seg_hop = mid_side_segment_frames(sample_rate, frames)
+        self._window = welch_window(self._seg_frames)
+        self._seg_count = max(1, (frames - self._seg_frames) // self._seg_hop + 1)
         # Sums per chunk, added up in the track's order when read: the figures do not depend
         # on which worker finished first.
-        self._parts: dict[
-            int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None, np.ndarray]
-        ] = {}
-        self._ms_frames, self._ms_hop = mid_side_segment_frames(sample_rate, frames)
-        self._ms_window = welch_window(self._ms_frames)
-        self._ms_count = max(1, (frames - self._ms_frames) // self._ms_hop + 1)
+        self._parts: dict[int, tuple[SegmentSums | None, np.ndarray]] = {}
         self._sample_peak = 0.0
         self._true_peak = 0.0
         self._finite = True
@@ -106,7 +97,7 @@ class TrackMeter:
     @property
     def postroll_frames(self) -> int:
         """Frames of context each chunk needs after it."""
-        return max(self._eq_frames, self._ms_frames) + _PEAK_REACH
+        return self._seg_frames + _PEAK_REACH
 
     def add(self, span: np.ndarray, span_start: int, core_start: int, core_stop: int) -> None:
         """Measure frames ``core_start:core_stop`` of the track.
@@ -138,19 +129,19 @@ class TrackMeter:
             span[:, peak_lo:peak_hi], factor=true_peak_factor(self.sample_rate)
         )
         sample_peak = float(np.abs(core).max()) if core.size else 0.0
-        eq = self._eq(span, span_start, core_start, core_stop)
-        ms = self._mid_side(span, span_start, core_start, core_stop)
+        spectra = self._spectra(span, span_start, core_start, core_stop)
         sums = np.zeros(3)
         if self.channels == 2:
             left, right = core[0].astype(np.float64), core[1].astype(np.float64)
-            sums[:] = (left @ left, right @ right, left @ right)
+            # Element-wise sums, not BLAS dot products: no BLAS threads beside the workers.
+            sums[:] = ((left * left).sum(), (right * right).sum(), (left * right).sum())
         with self._lock:
             first, energies = tick_energy
             self._tick_energy[first : first + energies.size] = energies
             self._finite = self._finite and finite
             self._true_peak = max(self._true_peak, true_peak)
             self._sample_peak = max(self._sample_peak, sample_peak)
-            self._parts[core_start] = (eq, ms, sums)
+            self._parts[core_start] = (spectra, sums)
 
     def _loudness(
         self, span: np.ndarray, span_start: int, core_start: int, core_stop: int
@@ -165,34 +156,20 @@ class TrackMeter:
         energies, _, finite = filtered_energies(span, self.sample_rate, bounds)
         return (first, self._weights @ energies[:, 1 : 1 + last - first]), finite
 
-    def _eq(self, span: np.ndarray, span_start: int, core_start: int, core_stop: int) -> np.ndarray:
-        size, hop = self._eq_frames, self._eq_hop
-        cells = _cells(0, hop, self._eq_count, core_start, core_stop)
-        if not cells:
-            return np.zeros(self._eq_frames // 2 + 1)
-        total = np.zeros(self._eq_frames // 2 + 1)
-        offset = cells.start * hop - span_start
-        for row in span:
-            view = np.lib.stride_tricks.sliding_window_view(row[offset:], size)[::hop]
-            total += segment_power_sum(view[: len(cells)], self._eq_window)
-        return total
-
-    def _mid_side(
+    def _spectra(
         self, span: np.ndarray, span_start: int, core_start: int, core_stop: int
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        if self.channels != 2:
-            return None
-        size, hop = self._ms_frames, self._ms_hop
-        cells = _cells(0, hop, self._ms_count, core_start, core_stop)
+    ) -> SegmentSums | None:
+        size, hop = self._seg_frames, self._seg_hop
+        cells = _cells(0, hop, self._seg_count, core_start, core_stop)
         if not cells:
             return None
-        offset = cells.start * hop - span_start
-        x = span[:, offset:]
+        x = span[:, cells.start * hop - span_start :]
         if x.shape[1] < size:  # a track shorter than one segment: one zero-padded segment
             x = np.pad(x, ((0, 0), (0, size - x.shape[1])))
-        left = np.lib.stride_tricks.sliding_window_view(x[0], size)[::hop][: len(cells)]
-        right = np.lib.stride_tricks.sliding_window_view(x[1], size)[::hop][: len(cells)]
-        return mid_side_segment_powers(left, right, self._ms_window)
+        rows = [
+            np.lib.stride_tricks.sliding_window_view(row, size)[::hop][: len(cells)] for row in x
+        ]
+        return segment_spectra_sums(rows, self._window)
 
     def loudness(self) -> LoudnessReport:
         """BS.1770 figures of everything added."""
@@ -207,33 +184,50 @@ class TrackMeter:
             channels=self.channels,
         )
 
+    def _summed(self) -> tuple[SegmentSums, np.ndarray]:
+        bins = self._seg_frames // 2 + 1
+        total = SegmentSums(np.zeros(bins), np.zeros(bins), np.zeros(bins))
+        sums = np.zeros(3)  # Σ L², Σ R², Σ L·R
+        for key in sorted(self._parts):
+            part, products = self._parts[key]
+            if part is not None:
+                total.add(part)
+            sums += products
+        return total, sums
+
     def eq_levels_db(self) -> np.ndarray:
         """The 16 EQ band levels, dB."""
-        n_segments = self._eq_count * self.channels
-        total = np.zeros(self._eq_frames // 2 + 1)
-        for key in sorted(self._parts):
-            total += self._parts[key][0]
+        total, _ = self._summed()
         return band_levels_from_sums(
-            total, n_segments, self._eq_window, self.sample_rate, self._edges
+            total.power,
+            self._seg_count * self.channels,
+            self._window,
+            self.sample_rate,
+            self._edges,
         )
 
     def width(self) -> dict[str, float] | None:
         """Stereo width per band and correlation; None for mono."""
         if self.channels != 2:
             return None
-        freqs = np.fft.rfftfreq(self._ms_frames, 1.0 / self.sample_rate)
-        p_mid = np.zeros(self._ms_frames // 2 + 1)
-        p_side = np.zeros(self._ms_frames // 2 + 1)
-        sums = np.zeros(3)  # Σ L², Σ R², Σ L·R
-        for key in sorted(self._parts):
-            _, ms, part = self._parts[key]
-            if ms is not None:
-                p_mid += ms[0]
-                p_side += ms[1]
-            sums += part
+        total, sums = self._summed()
         ll, rr, lr = (float(v) for v in sums)
         rho = correlation_from_sums(ll, rr, lr, self.frames)
-        return width_from_spectra(freqs, p_mid, p_side, self.sample_rate, rho)
+        return width_from_spectra(
+            self.frequencies_hz(), total.mid, total.side, self.sample_rate, rho
+        )
+
+    def mid_side(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """``(freqs_hz, p_mid, p_side)``: the long-term spectra the width is measured from
+        (what :func:`~soundry.engine.mastering.image.mid_side_spectra` gives); None for mono."""
+        if self.channels != 2:
+            return None
+        total, _ = self._summed()
+        return self.frequencies_hz(), total.mid, total.side
+
+    def frequencies_hz(self) -> np.ndarray:
+        """Centre frequency of each bin of the segment spectra."""
+        return np.fft.rfftfreq(self._seg_frames, 1.0 / self.sample_rate)
 
     def snapshot(self, loudness: LoudnessReport | None = None) -> dict[str, Any]:
         """The report's ``before``/``after`` block (see :func:`~soundry.engine.mastering

@@ -129,7 +129,9 @@ def measure_reference_source(source: PcmSource, *, workers: int = 1) -> Referenc
     mastering analysis's frame powers, loudness and width from the report's meter."""
     meter = TrackMeter(source.sample_rate, source.channels, source.frames)
     # Measured as it is, without the chain's DC blocker (as measure_balance_db does).
-    analysis = analyse_source(source, dc_blocked=True, meter=meter, workers=workers)
+    analysis = analyse_source(
+        source, dc_blocked=True, meter=meter, multiband=False, workers=workers
+    )
     loudness = meter.loudness()
     return targets_from_measurements(
         balance_db=balance_from_powers(

@@ -14,15 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from soundry.dsp.loudness import LoudnessReport, measure
-from soundry.dsp.spectrum import band_edges_hz, band_levels_db
+from soundry.dsp.loudness import LoudnessReport
+from soundry.dsp.spectrum import band_edges_hz
 from soundry.engine.mastering.chain import MasterPlan
-from soundry.engine.mastering.image import measure_width
+from soundry.engine.mastering.meter import EQ_BANDS, TrackMeter
 from soundry.engine.mastering.streamed import REACHED_WITHIN_LU, Staged, StreamedMaster
 
 __all__ = ["EQ_BANDS", "MasterReport", "snapshot"]
-
-EQ_BANDS = 16
 
 
 def _json_safe(value: Any) -> Any:
@@ -64,7 +62,8 @@ def band_centres_hz() -> list[float]:
 def snapshot(
     samples: np.ndarray, sample_rate: int, *, loudness: LoudnessReport | None = None
 ) -> dict[str, Any]:
-    """Loudness, EQ band levels and stereo width of ``samples`` as a JSON-ready dict.
+    """Loudness, EQ band levels and stereo width of ``samples`` as a JSON-ready dict: what
+    a :class:`~soundry.engine.mastering.meter.TrackMeter` fed the whole array reads.
 
     Parameters
     ----------
@@ -74,21 +73,11 @@ def snapshot(
     loudness : LoudnessReport or None
         :func:`~soundry.dsp.loudness.measure` of ``samples``, if already made.
     """
-    figures = (loudness if loudness is not None else measure(samples, sample_rate)).to_dict()
-    stereo = np.atleast_2d(samples).shape[0] == 2
-    return _json_safe(
-        {
-            "loudness": {
-                "integrated_lufs": figures["integrated_lufs"],
-                "lra_lu": figures["lra_lu"],
-                "true_peak_dbtp": figures["true_peak_dbtp"],
-                "sample_peak_dbfs": figures["sample_peak_dbfs"],
-                "short_term_max_lufs": figures["short_term_max_lufs"],
-            },
-            "eq_levels_db": band_levels_db(samples, sample_rate, n_bands=EQ_BANDS).tolist(),
-            "stereo_width": measure_width(samples, sample_rate) if stereo else None,
-        }
-    )
+    data = np.ascontiguousarray(np.atleast_2d(samples), dtype=np.float32)
+    meter = TrackMeter(sample_rate, data.shape[0], data.shape[1])
+    meter.add(data, 0, 0, data.shape[1])
+    out: dict[str, Any] = _json_safe(meter.snapshot(loudness))
+    return out
 
 
 @dataclass(frozen=True)

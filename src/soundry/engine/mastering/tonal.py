@@ -93,7 +93,6 @@ _MIN_BAND_COVERAGE = 0.75
 # Robust mean: band differences are clipped to this far either side of their median.
 _ROBUST_CLIP_DB = 12.0
 _ANALYSIS_BATCH = 64
-_FFT_WORKERS = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -233,37 +232,46 @@ def tonal_frame_frames(sample_rate: float) -> int:
     return 2 * filter_taps(sample_rate)
 
 
+def _run_starts(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start of each run of equal labels along the bins, and the label of each run."""
+    starts = np.flatnonzero(np.diff(labels, prepend=labels[0] - 1))
+    return starts, labels[starts]
+
+
+def _band_sums(power: np.ndarray, starts: np.ndarray, run_labels: np.ndarray, n: int) -> np.ndarray:
+    """Sum of ``power`` (frames, bins) over the bins of each of ``n`` bands, each band one
+    run of bins (summed with ``reduceat``: no BLAS thread pool inside the chunk workers)."""
+    runs = np.add.reduceat(power, starts, axis=1, dtype=np.float64)
+    out = np.zeros((power.shape[0], n))
+    inside = run_labels >= 0
+    out[:, run_labels[inside]] = runs[:, inside]
+    return out
+
+
 def frame_band_powers(
-    data: np.ndarray, rate: float, extra: np.ndarray | None = None
+    data: np.ndarray, rate: float, extra_labels: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Band powers per analysis frame, summed over channels.
 
     Returns powers (n_frames, n_bands) and mean squares (n_frames,), both averaged over
     channels, and the frame length. Frames do not overlap; the trailing partial frame is
-    zero-padded. With ``extra`` (weights, shape (frame // 2 + 1, n_extra), one column per
-    weighted band of rfft bins) the powers have ``n_bands + n_extra`` columns, the extra
-    bands last.
+    zero-padded. With ``extra_labels`` (shape (frame // 2 + 1,): the extra band of each
+    rfft bin, -1 for none; each band one run of bins) the powers have ``n_bands + n_extra``
+    columns, the extra bands last.
     """
     frame = tonal_frame_frames(rate)
     channels, frames = data.shape
     n_frames = max(1, -(-frames // frame))
     band, _ = _band_layout(rate, frame)
-    n_bands = TONAL_BAND_CENTRES_HZ.size
-    # Bins -> bands as a 0/1 matrix: one matrix product sums every band of every frame.
-    members = np.zeros((band.size, n_bands), dtype=np.float32)
-    inside = band >= 0
-    members[np.flatnonzero(inside), band[inside]] = 1.0
-    # The extra bands take their own product, so the octave bands come out the same bits
-    # with or without them.
-    extra_members = None if extra is None else np.asarray(extra, dtype=np.float32)
-    n_octaves = n_bands
-    if extra_members is not None:
-        n_bands += extra_members.shape[1]
+    n_octaves = TONAL_BAND_CENTRES_HZ.size
+    octave_runs = _run_starts(band)
+    extra_runs = None if extra_labels is None else _run_starts(np.asarray(extra_labels))
+    n_extra = 0 if extra_labels is None else int(np.max(extra_labels, initial=-1)) + 1
     window = signal.get_window("hann", frame).astype(np.float32)
     # Parseval for a one-sided spectrum (ignoring DC/Nyquist): mean square of the windowed
     # frame, corrected for the window's own power, averaged over channels.
     scale = 2.0 / (frame * float(np.sum(window.astype(np.float64) ** 2)) * channels)
-    powers = np.zeros((n_frames, n_bands))
+    powers = np.zeros((n_frames, n_octaves + n_extra))
     mean_square = np.zeros(n_frames)
     chunk = np.empty((channels, _ANALYSIS_BATCH * frame), dtype=np.float32)
     for first in range(0, n_frames, _ANALYSIS_BATCH):
@@ -274,13 +282,13 @@ def frame_band_powers(
         chunk[:, got.shape[1] : span] = 0.0
         framed = chunk[:, :span].reshape(channels, last - first, frame)
         framed *= window
-        spectra = sp_fft.rfft(framed, axis=-1, workers=_FFT_WORKERS)
+        spectra = sp_fft.rfft(framed, axis=-1)
         power = spectra.real**2 + spectra.imag**2
         power = power.sum(axis=0) if channels > 1 else power[0]
         mean_square[first:last] = power.sum(axis=1, dtype=np.float64) * scale
-        powers[first:last, :n_octaves] = (power @ members).astype(np.float64) * scale
-        if extra_members is not None:
-            powers[first:last, n_octaves:] = (power @ extra_members).astype(np.float64) * scale
+        powers[first:last, :n_octaves] = _band_sums(power, *octave_runs, n_octaves) * scale
+        if extra_runs is not None:
+            powers[first:last, n_octaves:] = _band_sums(power, *extra_runs, n_extra) * scale
     return powers, mean_square, frame
 
 
