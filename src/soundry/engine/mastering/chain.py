@@ -53,16 +53,11 @@ from soundry.engine.mastering.settings import MasterSettings
 from soundry.engine.mastering.tonal import TonalPlan, apply_tonal, plan_tonal_from_powers
 
 __all__ = [
-    "LIMITER_SETTLE_S",
     "MasterPlan",
     "StagePlans",
     "plan_stages",
     "render_pre_limiter",
 ]
-
-# Context for IIR states (DC blocker, limiter release) to settle before an excerpt:
-# both decay by e^-20 or more within this time.
-LIMITER_SETTLE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -96,9 +91,9 @@ class MasterPlan:
 
     @property
     def preroll_frames(self) -> int:
-        """Frames of context an excerpt render needs on each side to match the full render."""
-        settle = int(LIMITER_SETTLE_S * self.sample_rate)
-        return settle + max(
+        """Frames of context a span of the pre-limiter stages needs before it to match the
+        full render (they are causal: none after)."""
+        return max(
             self.tonal.preroll_frames, self.multiband.preroll_frames, self.image.preroll_frames
         )
 

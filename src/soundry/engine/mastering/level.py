@@ -8,17 +8,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from soundry.dsp.limiter import LimiterReport, limit
+from soundry.dsp.limiter import DetectorEnvelope, LimiterReport, limit
 
 __all__ = [
     "LIMITED_FLOOR_DB",
     "LIMITER_LOOKAHEAD_MS",
     "LIMITER_RELEASE_MS",
+    "LIMITER_SETTLE_S",
     "apply_level",
+    "limiter_context_after",
 ]
 
 LIMITER_LOOKAHEAD_MS = 5.0
 LIMITER_RELEASE_MS = 100.0
+LIMITER_SETTLE_S = 2.0
+"""Context before a span limited on its own: the release decays by e^-20 within it."""
+# How far the true-peak interpolator reads to each side of a frame, with margin.
+_INTERPOLATOR_REACH = 64
+# Look-ahead spans the context after a span covers: the gain at a frame answers peaks one
+# look-ahead later, and each verification pass may move a correction by one more.
+_LOOKAHEADS_AFTER = 4
+
+
+def limiter_context_after(sample_rate: int) -> int:
+    """Frames of context after a span limited on its own for it to match the whole track."""
+    lookahead = round(LIMITER_LOOKAHEAD_MS * sample_rate / 1000.0)
+    return _LOOKAHEADS_AFTER * (lookahead + _INTERPOLATOR_REACH)
+
+
 LIMITED_FLOOR_DB = 0.01
 """Gain reduction (dB) above which a frame counts as limited in the statistics."""
 
@@ -30,6 +47,7 @@ def apply_level(
     gain_db: float,
     ceiling_dbtp: float,
     release_ms: float = LIMITER_RELEASE_MS,
+    envelope: DetectorEnvelope | None = None,
 ) -> tuple[np.ndarray, LimiterReport]:
     """Gain then true-peak limit: the last stage of every master.
 
@@ -45,6 +63,8 @@ def apply_level(
         Limiter ceiling, dBTP.
     release_ms : float
         Limiter release, ms.
+    envelope : DetectorEnvelope or None
+        The limiter's detector envelope of ``samples``, if already known.
 
     Returns
     -------
@@ -58,5 +78,6 @@ def apply_level(
         lookahead_ms=LIMITER_LOOKAHEAD_MS,
         release_ms=release_ms,
         gain_db=gain_db,
+        envelope=envelope,
         return_gain=True,
     )

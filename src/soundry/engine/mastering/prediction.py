@@ -39,6 +39,7 @@ from soundry.engine.mastering.tonal import TonalPlan
 from soundry.errors import ParameterError
 
 __all__ = [
+    "LEVEL_POSTROLL",
     "LEVEL_PREROLL_S",
     "GainDecision",
     "LevelModel",
@@ -146,13 +147,14 @@ def predict_band_powers(analysis: SourceAnalysis, band_gains: np.ndarray) -> np.
 
 LEVEL_PREROLL_S = 1.0
 """Context :func:`level_statistics` needs before a chunk: the K-filter settles within it."""
-# The detector's interpolator reaches 16 frames to each side.
-_DETECTOR_REACH = 64
+LEVEL_POSTROLL = 64
+"""Frames of context :func:`level_statistics` needs after a chunk (the detector's
+interpolator reaches 16)."""
 
 
 def level_statistics(
     span: np.ndarray, sample_rate: int, span_start: int, core_start: int, core_stop: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:class:`LevelModel` block statistics for frames ``core_start:core_stop`` of a track
     seen a chunk at a time.
 
@@ -160,13 +162,18 @@ def level_statistics(
     ----------
     span : np.ndarray [shape=(channels, n), dtype=float32]
         Frames ``span_start:span_start + n`` of the signal entering the limiter, reaching
-        :data:`LEVEL_PREROLL_S` before the core (or the track's start) and 64 frames after
-        it (or the track's end). ``core_start`` is a multiple of the block length.
+        :data:`LEVEL_PREROLL_S` before the core (or the track's start) and
+        :data:`LEVEL_POSTROLL` frames after it (or the track's end). ``core_start`` is a
+        multiple of the block length.
     sample_rate, span_start, core_start, core_stop : int
 
     Returns
     -------
     k_energy, peak : np.ndarray [shape=(ceil((core_stop - core_start) / block),)]
+    envelope : np.ndarray [shape=(rows, core_stop - core_start), dtype=float32]
+        The limiter's detector envelope of the core at unity gain
+        (:func:`~soundry.dsp.limiter.detector_envelope`: one row, the channels' maximum,
+        for stereo), which the limiter pass reuses instead of computing it again.
     """
     audio = np.ascontiguousarray(span, dtype=np.float32)
     block = block_frames(sample_rate)
@@ -183,14 +190,15 @@ def level_statistics(
         block,
         pre // block + n_blocks,
     )[pre // block :]
-    lo = max(0, core_start - _DETECTOR_REACH - span_start)
-    hi = min(audio.shape[1], core_stop + _DETECTOR_REACH - span_start)
+    lo = max(0, core_start - LEVEL_POSTROLL - span_start)
+    hi = min(audio.shape[1], core_stop + LEVEL_POSTROLL - span_start)
     detector = detector_envelope(audio[:, lo:hi], sample_rate)
     head = _EDGE_PAD + core_start - span_start - lo
+    envelope = detector.values[:, head : head + core_stop - core_start]
     padded = np.zeros(n_blocks * block, dtype=np.float32)
-    padded[: core_stop - core_start] = detector.values[0, head : head + core_stop - core_start]
+    padded[: core_stop - core_start] = envelope.max(axis=0)
     peak = padded.reshape(n_blocks, block).max(axis=1).astype(np.float64)
-    return energy, peak
+    return energy, peak, envelope
 
 
 @numba.njit(cache=True, nogil=True)

@@ -38,23 +38,24 @@ import numpy as np
 
 from soundry.audio.buffer import AudioBuffer
 from soundry.audio.stream import ArraySource, PcmSource, ScratchTrack
+from soundry.dsp._limiter_parts import _EDGE_PAD
+from soundry.dsp.limiter import DetectorEnvelope
 from soundry.dsp.loudness import LoudnessReport
 from soundry.engine.mastering.analysis import SourceAnalysis, analyse_source, chunk_spans
-from soundry.engine.mastering.chain import (
-    LIMITER_SETTLE_S,
-    MasterPlan,
-    plan_stages,
-    render_pre_limiter,
-)
+from soundry.engine.mastering.chain import MasterPlan, plan_stages, render_pre_limiter
 from soundry.engine.mastering.level import (
     LIMITED_FLOOR_DB,
     LIMITER_LOOKAHEAD_MS,
     LIMITER_RELEASE_MS,
+    LIMITER_SETTLE_S,
     apply_level,
+    limiter_context_after,
 )
 from soundry.engine.mastering.meter import TrackMeter
 from soundry.engine.mastering.multiband import block_frames
 from soundry.engine.mastering.prediction import (
+    LEVEL_POSTROLL,
+    LEVEL_PREROLL_S,
     GainDecision,
     LevelModel,
     decide_gain,
@@ -172,12 +173,32 @@ class StreamedMaster:
 @dataclass(frozen=True)
 class Staged:
     """A variant rendered up to its limiter: the plan (with the decided gain), the signal
-    entering the limiter (on disk), and the multiband stage's statistics."""
+    entering the limiter and its detector envelope (on disk), and the multiband stage's
+    statistics."""
 
     plan: MasterPlan
     decision: GainDecision
     pre_limiter: ScratchTrack
+    envelope: ScratchTrack
     multiband_stats: dict[str, Any]
+
+    def detector(self, first: int, last: int) -> DetectorEnvelope:
+        """The limiter's detector envelope of frames ``first:last`` (as
+        :func:`~soundry.dsp.limiter.detector_envelope` pads it, but with the track's own
+        neighbours in the padding)."""
+        rows, frames = self.envelope.channels, self.envelope.frames
+        values = np.zeros((rows, last - first + 2 * _EDGE_PAD), dtype=np.float32)
+        lo, hi = max(0, first - _EDGE_PAD), min(frames, last + _EDGE_PAD)
+        values[:, lo - first + _EDGE_PAD : hi - first + _EDGE_PAD] = self.envelope.read(lo, hi)
+        channels = self.pre_limiter.channels
+        return DetectorEnvelope(
+            values,
+            float(values.max()),
+            last - first,
+            channels,
+            self.plan.sample_rate,
+            channels > 1,
+        )
 
 
 def _map_in_order(
@@ -320,16 +341,20 @@ class Mastering:
     def stage(self, plan: MasterPlan, *, decide: bool = True) -> Staged:
         """Render ``plan`` up to the limiter and (with ``decide``) choose its gain."""
         rate, frames = self.rate, self.frames
-        context = plan.preroll_frames
+        # The stages are causal: context before each chunk only (the level statistics
+        # read a few frames past it).
+        before = max(plan.preroll_frames, round(LEVEL_PREROLL_S * rate))
         pre_limiter = self._scratch()
+        envelope = self._stack.enter_context(ScratchTrack(1, frames, rate))
 
         def work(start: int, stop: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int]:
-            first, last = max(0, start - context), min(frames, stop + context)
+            first, last = max(0, start - before), min(frames, stop + LEVEL_POSTROLL)
             y, stats = render_pre_limiter(
                 self.blocked.read(first, last), plan, rate, start_frame=first
             )
             pre_limiter.write(start, y[:, start - first : stop - first])
-            energy, peak = level_statistics(y, rate, first, start, stop)
+            energy, peak, detector = level_statistics(y, rate, first, start, stop)
+            envelope.write(start, detector)
             return energy, peak, stats, stop - start
 
         energies, peaks = [], []
@@ -359,7 +384,7 @@ class Mastering:
                 release_ms=LIMITER_RELEASE_MS,
             )
             plan = _with_gain(plan, decision.gain_db)
-        return Staged(plan, decision, pre_limiter, multiband_stats)
+        return Staged(plan, decision, pre_limiter, envelope, multiband_stats)
 
     def limit(
         self,
@@ -378,18 +403,21 @@ class Mastering:
         """
         plan = plan or staged.plan
         rate, frames = self.rate, self.frames
-        context = int(LIMITER_SETTLE_S * rate) + _LIMITER_REACH
+        settle = int(LIMITER_SETTLE_S * rate) + _LIMITER_REACH
+        after = TrackMeter(rate, self.channels, frames) if window is None else None
+        # After a chunk: what the limiter looks ahead to, and what the meter's cells need.
+        reach = max(limiter_context_after(rate), after.postroll_frames if after else 0)
         lo, hi = window if window is not None else (0, frames)
         spans = [(a, b) for a, b in self.spans if b > lo and a < hi]
-        after = TrackMeter(rate, self.channels, frames) if window is None else None
 
         def work(start: int, stop: int) -> tuple[int, np.ndarray, float, float, int, int, int]:
-            first, last = max(0, start - context), min(frames, stop + context)
+            first, last = max(0, start - settle), min(frames, stop + reach)
             out, report = apply_level(
                 staged.pre_limiter.read(first, last),
                 sample_rate=rate,
                 gain_db=plan.gain_db,
                 ceiling_dbtp=plan.settings.ceiling_dbtp,
+                envelope=staged.detector(first, last),
             )
             if after is not None:
                 after.add(out, first, start, stop)
