@@ -347,6 +347,19 @@ class SegmentSums:
         self.side += other.side
 
 
+@numba.njit(cache=True, nogil=True)
+def _accumulate_powers(left: np.ndarray, right: np.ndarray, sums: np.ndarray) -> None:
+    """Add ``Σ |L|²``, ``Σ |R|²`` and ``Σ Re(L·R*)`` over the rows of two (segments, bins)
+    complex spectra to ``sums`` (3, bins), float64, without temporaries."""
+    for s in range(left.shape[0]):
+        for f in range(left.shape[1]):
+            lr, li = np.float64(left[s, f].real), np.float64(left[s, f].imag)
+            rr, ri = np.float64(right[s, f].real), np.float64(right[s, f].imag)
+            sums[0, f] += lr * lr + li * li
+            sums[1, f] += rr * rr + ri * ri
+            sums[2, f] += lr * rr + li * ri
+
+
 def segment_spectra_sums(rows: Sequence[np.ndarray], window: np.ndarray) -> SegmentSums:
     """Summed periodograms of one or two channels' matching segments, and of their mid and
     side, from one FFT per channel and segment.
@@ -368,12 +381,8 @@ def segment_spectra_sums(rows: Sequence[np.ndarray], window: np.ndarray) -> Segm
     batch = max(1, _FFT_BATCH_FRAMES // window.size)
     for first in range(0, rows[0].shape[0], batch):
         spectra = [sp_fft.rfft(row[first : first + batch] * window, axis=-1) for row in rows]
-        for k, spectrum in enumerate(spectra):
-            sums[k] += (spectrum.real**2 + spectrum.imag**2).sum(axis=0, dtype=np.float64)
-        if len(spectra) == 2:
-            left, right = spectra
-            cross = left.real * right.real + left.imag * right.imag
-            sums[2] += cross.sum(axis=0, dtype=np.float64)
+        # Mono passes its one channel as both: sums[0] is then its power.
+        _accumulate_powers(spectra[0], spectra[-1], sums)
     if len(rows) == 1:
         return SegmentSums(sums[0], np.zeros(bins), np.zeros(bins))
     both = sums[0] + sums[1]

@@ -19,6 +19,7 @@ import math
 import threading
 from typing import Any
 
+import numba
 import numpy as np
 
 from soundry.dsp._kweighting import filtered_energies, tick_bounds
@@ -54,6 +55,24 @@ def _cells(grid_start: int, step: int, count: int, lo: int, hi: int) -> range:
     first = max(0, -(-(lo - grid_start) // step))
     last = min(count, -(-(hi - grid_start) // step))
     return range(first, max(first, last))
+
+
+@numba.njit(cache=True, nogil=True)
+def _products_and_peak(core: np.ndarray) -> tuple[np.ndarray, float]:
+    """``[Σ L², Σ R², Σ L·R]`` (float64; zeros for mono) and the largest |sample|, in one
+    pass (no temporaries, and no BLAS threads beside the chunk workers)."""
+    channels, frames = core.shape
+    sums = np.zeros(3)
+    peak = 0.0
+    for i in range(frames):
+        left = np.float64(core[0, i])
+        right = np.float64(core[channels - 1, i])
+        peak = max(peak, abs(left), abs(right))
+        if channels == 2:
+            sums[0] += left * left
+            sums[1] += right * right
+            sums[2] += left * right
+    return sums, peak
 
 
 class TrackMeter:
@@ -128,13 +147,8 @@ class TrackMeter:
         true_peak = max_true_peak(
             span[:, peak_lo:peak_hi], factor=true_peak_factor(self.sample_rate)
         )
-        sample_peak = float(np.abs(core).max()) if core.size else 0.0
         spectra = self._spectra(span, span_start, core_start, core_stop)
-        sums = np.zeros(3)
-        if self.channels == 2:
-            left, right = core[0].astype(np.float64), core[1].astype(np.float64)
-            # Element-wise sums, not BLAS dot products: no BLAS threads beside the workers.
-            sums[:] = ((left * left).sum(), (right * right).sum(), (left * right).sum())
+        sums, sample_peak = _products_and_peak(core)
         with self._lock:
             first, energies = tick_energy
             self._tick_energy[first : first + energies.size] = energies

@@ -293,6 +293,9 @@ def _render(
         Gain reduction (dB) at the end of each block.
     """
     channels, frames = x.shape
+    # Both channels run side by side (two independent filter chains per frame keep the
+    # core busy); mono runs its one channel in both lanes.
+    second = channels - 1
     hp1a = (coef[0, 0], coef[0, 1], coef[0, 2], coef[0, 3], coef[0, 4])
     hp1b = (coef[1, 0], coef[1, 1], coef[1, 2], coef[1, 3], coef[1, 4])
     ap1 = (coef[2, 0], coef[2, 1], coef[2, 2], coef[2, 3], coef[2, 4])
@@ -301,11 +304,13 @@ def _render(
     ap2 = (coef[5, 0], coef[5, 1], coef[5, 2], coef[5, 3], coef[5, 4])
     powers = np.zeros((3, n_blocks))
     reduction = np.zeros((3, n_blocks), dtype=np.float32)
-    state = np.zeros((channels, 14))
     smooth = np.zeros(3)
     start_gain = np.ones(3)
     end_gain = params[:, 5].copy()  # no reduction before the first block
     inv_block = 1.0 / block
+    # Filter states, seven sections of two each, for lane a (first channel) and lane b.
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = a8 = a9 = a10 = a11 = a12 = a13 = 0.0
+    b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = b8 = b9 = b10 = b11 = b12 = b13 = 0.0
     done = 0
     for j in range(n_blocks):
         for k in range(3):
@@ -318,37 +323,42 @@ def _render(
             end_gain[k] = params[k, 5] * 10.0 ** (-smooth[k] / 20.0)
         first = offset if j == 0 else 0
         count = min(block - first, frames - done)
-        for c in range(channels):
-            s = state[c]
-            h1a0, h1a1, h1b0, h1b1, a10, a11 = s[0], s[1], s[2], s[3], s[4], s[5]
-            low0, low1, h2a0, h2a1, h2b0, h2b1 = s[6], s[7], s[8], s[9], s[10], s[11]
-            a20, a21 = s[12], s[13]
-            e_low = e_mid = e_high = 0.0
-            for t in range(count):
-                u = float(x[c, done + t])
-                high1, h1a0, h1a1 = biquad(hp1a, u, h1a0, h1a1)
-                high1, h1b0, h1b1 = biquad(hp1b, high1, h1b0, h1b1)
-                low, a10, a11 = biquad(ap1, u, a10, a11)
-                low, low0, low1 = biquad(ap2, low - high1, low0, low1)
-                high, h2a0, h2a1 = biquad(hp2a, high1, h2a0, h2a1)
-                high, h2b0, h2b1 = biquad(hp2b, high, h2b0, h2b1)
-                mid, a20, a21 = biquad(ap2, high1, a20, a21)
-                mid -= high
-                e_low += low * low
-                e_mid += mid * mid
-                e_high += high * high
-                if write:
-                    frac = (first + t + 1) * inv_block
-                    g0 = start_gain[0] + (end_gain[0] - start_gain[0]) * frac
-                    g1 = start_gain[1] + (end_gain[1] - start_gain[1]) * frac
-                    g2 = start_gain[2] + (end_gain[2] - start_gain[2]) * frac
-                    out[c, done + t] = g0 * low + g1 * mid + g2 * high
-            s[0], s[1], s[2], s[3], s[4], s[5] = h1a0, h1a1, h1b0, h1b1, a10, a11
-            s[6], s[7], s[8], s[9], s[10], s[11] = low0, low1, h2a0, h2a1, h2b0, h2b1
-            s[12], s[13] = a20, a21
-            powers[0, j] = max(powers[0, j], e_low * inv_block)
-            powers[1, j] = max(powers[1, j], e_mid * inv_block)
-            powers[2, j] = max(powers[2, j], e_high * inv_block)
+        low_a = mid_a = high_a = low_b = mid_b = high_b = 0.0
+        for t in range(count):
+            u = float(x[0, done + t])
+            v = float(x[second, done + t])
+            hu, a0, a1 = biquad(hp1a, u, a0, a1)
+            hv, b0, b1 = biquad(hp1a, v, b0, b1)
+            hu, a2, a3 = biquad(hp1b, hu, a2, a3)
+            hv, b2, b3 = biquad(hp1b, hv, b2, b3)
+            lu, a4, a5 = biquad(ap1, u, a4, a5)
+            lv, b4, b5 = biquad(ap1, v, b4, b5)
+            lu, a6, a7 = biquad(ap2, lu - hu, a6, a7)
+            lv, b6, b7 = biquad(ap2, lv - hv, b6, b7)
+            tu, a8, a9 = biquad(hp2a, hu, a8, a9)
+            tv, b8, b9 = biquad(hp2a, hv, b8, b9)
+            tu, a10, a11 = biquad(hp2b, tu, a10, a11)
+            tv, b10, b11 = biquad(hp2b, tv, b10, b11)
+            mu, a12, a13 = biquad(ap2, hu, a12, a13)
+            mv, b12, b13 = biquad(ap2, hv, b12, b13)
+            mu -= tu
+            mv -= tv
+            low_a += lu * lu
+            mid_a += mu * mu
+            high_a += tu * tu
+            low_b += lv * lv
+            mid_b += mv * mv
+            high_b += tv * tv
+            if write:
+                frac = (first + t + 1) * inv_block
+                g0 = start_gain[0] + (end_gain[0] - start_gain[0]) * frac
+                g1 = start_gain[1] + (end_gain[1] - start_gain[1]) * frac
+                g2 = start_gain[2] + (end_gain[2] - start_gain[2]) * frac
+                out[0, done + t] = g0 * lu + g1 * mu + g2 * tu
+                out[second, done + t] = g0 * lv + g1 * mv + g2 * tv
+        powers[0, j] = max(low_a, low_b) * inv_block
+        powers[1, j] = max(mid_a, mid_b) * inv_block
+        powers[2, j] = max(high_a, high_b) * inv_block
         done += count
     return powers, reduction
 
@@ -359,6 +369,15 @@ def block_frames(rate: int) -> int:
 
 def window_blocks(window_ms: float, rate: int) -> int:
     return max(1, round(window_ms / 1000.0 * rate / block_frames(rate)))
+
+
+def _stereo_at_most(audio: np.ndarray) -> np.ndarray:
+    """``audio`` unless it has more than two channels (the kernel runs two lanes)."""
+    if audio.shape[0] > 2:
+        raise ParameterError(
+            f"the multiband stage takes mono or stereo audio; got {audio.shape[0]} channels"
+        )
+    return audio
 
 
 def _block_grid(frames: int, start_frame: int, rate: int) -> tuple[int, int, int]:
@@ -382,7 +401,7 @@ def band_block_powers(
     idle = np.zeros((3, 7))
     idle[:, 5] = 1.0
     powers, _ = _render(
-        audio,
+        _stereo_at_most(audio),
         lr4_coefficients(edges, rate),
         offset,
         block,
@@ -638,7 +657,7 @@ def apply_multiband(
     windows = np.array([window_blocks(b.rms_window_ms, rate) for b in plan.bands])
     total = np.empty(audio.shape, dtype=np.float32)
     _, reduction = _render(
-        audio,
+        _stereo_at_most(audio),
         lr4_coefficients(plan.crossover_hz, rate),
         offset,
         block,
