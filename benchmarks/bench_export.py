@@ -5,7 +5,8 @@ and the stitch alone, against a naive splice (the same segments joined with a fi
 linear crossfade at the asked times: no attack search, no alignment) as the peer.
 
 Quality rows resize every real recording in ../shared/data/music (a shorter and a longer
-target, the best candidates of each), stitch them, and measure every seam as issue 4
+target, the best candidates of each, the song's levels given so that cuts keep the
+loudness steady), stitch them, and measure every seam as issue 4
 asks (:func:`soundry.engine.export.measure_seams`): the spectral-flux jump as a robust
 z-score among the song's own beats (pass: z <= 2, or no higher than the incoming beat's own
 z in the source), the largest sample step against the source's 99.99th percentile (pass:
@@ -32,6 +33,7 @@ from soundry.engine.export import (
     stitch_groups,
 )
 from soundry.engine.export.seams import Seam
+from soundry.engine.resize import SeamLevels, resize, seam_levels
 
 MUSIC = REPO_ROOT.parent / "shared" / "data" / "music" / "librosa-data"
 NAIVE_FADE_S = 0.010
@@ -40,14 +42,12 @@ PER_TARGET = 4
 
 
 def _candidates(
-    analysis: Analysis, count: int = PER_TARGET
+    analysis: Analysis, count: int = PER_TARGET, levels: SeamLevels | None = None
 ) -> list[tuple[tuple[float, float], ...]]:
-    from soundry.engine.resize import resize
-
     out: list[tuple[tuple[float, float], ...]] = []
     for factor in TARGETS:
         try:
-            found = resize(analysis, analysis.duration_s * factor, count=count)
+            found = resize(analysis, analysis.duration_s * factor, count=count, levels=levels)
         except Exception:  # a song too short for this target: the other one still counts
             continue
         out.extend(c.segments_s for c in found if len(c.segments_s) > 1)
@@ -115,7 +115,7 @@ def _quality_row(path: Path, notes: list[str]) -> Workload | None:
     except Exception as exc:
         notes.append(f"export quality: {path.name} skipped ({exc})")
         return None
-    groups = _candidates(analysis)
+    groups = _candidates(analysis, levels=seam_levels(source, analysis.boundaries_s))
     if not groups:
         notes.append(f"export quality: {path.name}: resize gave no candidate with a seam")
         return None
@@ -142,7 +142,9 @@ def workloads(ctx: Context) -> list[Workload]:
     path = ctx.track_path
     audio = decode(path)
     analysis = analyze(audio)
-    groups = _candidates(analysis, count=1)[:1] or [
+    groups = _candidates(analysis, count=1, levels=seam_levels(audio, analysis.boundaries_s))[
+        :1
+    ] or [
         [(0.0, 60.0), (120.0, audio.duration_s)]  # generated track: two bars-agnostic cuts
     ]
     cand = groups[0]

@@ -32,14 +32,20 @@ class Candidate:
     target_s : float
         The length that was asked for, seconds.
     dissimilarity : float
-        Sum of the cut costs (``1 -`` each cut's similarity), ``>= 0``; 0 = every seam
-        joins identical-sounding beats. Lower is better.
+        Sum of the cut costs, ``>= 0``: ``1 -`` each cut's similarity, plus (when the
+        song's levels were given) a cost per LU of loudness jump the seam adds; 0 = every
+        seam joins identical-sounding beats. Lower is better.
     blended_score : float
         ``<= 0``, closer to 0 is better: minus the sum of the dissimilarity, a penalty
         per cut, per trimmed start or end, and for the length
         error (see :mod:`soundry.engine.resize.rearrange`). Candidates are sorted by it.
     cut_similarities : tuple of float
-        Similarity (``1 - cost``, in [0, 1]) of every cut, in playing order.
+        Similarity (``1 -`` :func:`~soundry.engine.resize.cuts.cut_cost`, in [0, 1]) of
+        every cut, in playing order.
+    seam_loudness_lu : tuple of float
+        Predicted loudness excess of every cut, LU: how far the seam's loudness jump is
+        from the song's own at the two source points (issue 4 passes 1.5 LU); empty when
+        the resize had no levels (no audio).
     """
 
     segments_beats: tuple[tuple[int, int], ...]
@@ -49,6 +55,7 @@ class Candidate:
     dissimilarity: float
     blended_score: float
     cut_similarities: tuple[float, ...]
+    seam_loudness_lu: tuple[float, ...] = ()
 
     @property
     def cut_count(self) -> int:

@@ -7,7 +7,10 @@ The recipe (details in each module):
    (as in Audjust's ``/resize`` request).
 2. :mod:`.cuts`: the cost of every jump from bar line to bar line; keep the cheapest out
    of every bar line, and the cheapest places for a jump of every length, among those
-   alike enough (by default the song's best-matched 20 % of pairs of bar lines).
+   alike enough (by default the song's best-matched 20 % of pairs of bar lines). Given the
+   audio (or its :class:`~.levels.SeamLevels`), a jump also pays for the loudness jump its
+   seam would add beyond the song's own, so cuts between sides of unlike loudness are
+   taken only where nothing else fits, and rank below those that pass issue 4's 1.5 LU.
 3. :mod:`.search`: a forward and a backward dynamic programme over (elapsed time, bar
    line), joined at each jump: the cheapest arrangement of the target length through
    every jump. Jumps forward shorten, jumps back repeat; any number of either.
@@ -38,12 +41,14 @@ import operator
 
 import numpy as np
 
+from soundry.audio.buffer import AudioBuffer
 from soundry.engine.analysis.analysis import Analysis
 from soundry.engine.resize import search as _search
 from soundry.engine.resize.candidate import Candidate
 from soundry.engine.resize.cuts import ALIKE_QUANTILE, alike_threshold, build_jumps
 from soundry.engine.resize.diversity import select_diverse
 from soundry.engine.resize.grid import BeatGrid, build_grid
+from soundry.engine.resize.levels import SeamLevels, seam_levels
 from soundry.engine.resize.score import (
     CUT_PENALTY,
     ERROR_PENALTY_PER_BEAT,
@@ -192,6 +197,7 @@ def _space(
     max_cost: float,
     keep_start: bool,
     keep_end: bool,
+    levels: SeamLevels | None,
 ) -> _search.SearchSpace:
     n = grid.n_beats
     edges = grid.edges_s
@@ -207,6 +213,7 @@ def _space(
         keep_forward=_JUMPS_AWAY if longer else _JUMPS_TOWARD,
         keep_back=_JUMPS_TOWARD if longer else _JUMPS_AWAY,
         keep_per_lag=_JUMPS_PER_LAG,
+        levels=levels,
     )
     land_of = node_of[node_edge + m]
     # The track's start lands on the first node at least m beats in.
@@ -245,8 +252,19 @@ def _resize_grid(
     min_cut_similarity: float | None,
     tolerance_s: float | None,
     max_cuts: int | None,
+    levels: SeamLevels | None,
 ) -> list[Candidate]:
     target = _check_seconds("target_s", target_s)
+    if levels is not None:
+        if not isinstance(levels, SeamLevels):
+            raise ParameterError(
+                f"levels must be a SeamLevels from seam_levels; got {type(levels).__name__}"
+            )
+        if levels.n_edges != grid.n_beats + 1:
+            raise ParameterError(
+                f"levels cover {levels.n_edges - 1} beats; the track has {grid.n_beats}: "
+                "measure them with seam_levels(audio, boundaries_s) of the same analysis"
+            )
     wanted = _check_int("count", count, 1, MAX_COUNT)
     m = _min_segment(grid, min_segment_beats)
     tolerance = grid.beat_s if tolerance_s is None else _check_seconds("tolerance_s", tolerance_s)
@@ -269,7 +287,7 @@ def _resize_grid(
     windows = (tolerance, *(w for w in (bar, 2 * bar, 4 * bar) if w > tolerance))
     paths: list[_search.Path] = []
     for max_cost in thresholds:
-        space = _space(grid, target, m, max_cost, bool(keep_start), bool(keep_end))
+        space = _space(grid, target, m, max_cost, bool(keep_start), bool(keep_end), levels)
         paths, _ = _search.search(
             space,
             target,
@@ -289,7 +307,7 @@ def _resize_grid(
             + (f" with {' and '.join(limits)}; relax them or" if limits else ";")
             + " try another target"
         )
-    candidates = [make_candidate(grid, path.segments, target) for path in paths]
+    candidates = [make_candidate(grid, path.segments, target, levels) for path in paths]
     objectives = np.array([-c.blended_score for c in candidates])
     chosen = select_diverse(
         candidates, objectives, count=wanted, n_beats=grid.n_beats, bar=grid.beats_per_bar
@@ -312,6 +330,7 @@ def resize_beats(
     min_cut_similarity: float | None = None,
     tolerance_s: float | None = None,
     max_cuts: int | None = None,
+    levels: SeamLevels | None = None,
 ) -> list[Candidate]:
     """Re-arrangements of a track for a target length, from its beats and similarity alone.
 
@@ -355,6 +374,10 @@ def resize_beats(
         Most cuts per candidate. Default: two more than the length change needs (one
         cut to shorten; to lengthen, one per pass over the song between its kept start
         and end), lifted only if no arrangement exists under it.
+    levels : SeamLevels, optional
+        The track's loudness around every beat (:func:`~.levels.seam_levels` of the audio
+        and these ``boundaries_s``): cuts then also pay for the loudness jump they would
+        add, and candidates with a seam likely to jump rank below those without.
 
     Returns
     -------
@@ -385,6 +408,7 @@ def resize_beats(
         min_cut_similarity=min_cut_similarity,
         tolerance_s=tolerance_s,
         max_cuts=max_cuts,
+        levels=levels,
     )
 
 
@@ -399,6 +423,8 @@ def resize(
     min_cut_similarity: float | None = None,
     tolerance_s: float | None = None,
     max_cuts: int | None = None,
+    audio: AudioBuffer | None = None,
+    levels: SeamLevels | None = None,
 ) -> list[Candidate]:
     """Re-arrangements of an analysed song that play for ``target_s`` seconds.
 
@@ -425,6 +451,14 @@ def resize(
         Default one beat; see :func:`resize_beats`.
     max_cuts : int, optional
         Most cuts per candidate; see :func:`resize_beats`.
+    audio : AudioBuffer, optional
+        The analysed audio: its loudness around every beat is measured
+        (:func:`~.levels.seam_levels`, about 0.2 s for 5 minutes) so that seams keep the
+        level steady (issue 4: at most 1.5 LU beyond the song's own jump). Without it (or
+        ``levels``) cuts are judged by similarity alone.
+    levels : SeamLevels, optional
+        Those levels, measured beforehand (to resize one song many times); wins over
+        ``audio``.
 
     Returns
     -------
@@ -441,6 +475,8 @@ def resize(
             f"analysis must be an Analysis from soundry.analyze; got {type(analysis).__name__}"
         )
     downbeats = np.flatnonzero(analysis.bar_positions == 0)
+    if levels is None and audio is not None:
+        levels = seam_levels(audio, analysis.boundaries_s)
     return resize_beats(
         analysis.boundaries_s,
         analysis.similarity,
@@ -455,4 +491,5 @@ def resize(
         min_cut_similarity=min_cut_similarity,
         tolerance_s=tolerance_s,
         max_cuts=max_cuts,
+        levels=levels,
     )
