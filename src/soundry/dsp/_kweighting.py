@@ -29,7 +29,6 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-from scipy import optimize
 
 __all__ = [
     "HIGHPASS_48K",
@@ -133,6 +132,8 @@ def _shelf(sample_rate: float) -> np.ndarray:
         f0_hz, q, vh, vb = params
         coeffs = _digital((f0_hz, q, vh, vb, vl), sample_rate)
         return _magnitude_db(coeffs, freqs_hz, sample_rate) - target_db
+
+    from scipy import optimize  # here, not at the top: only rates under 48 kHz need it
 
     start = np.array(_SHELF_PROTOTYPE[:4])
     fit = optimize.least_squares(error_db, start, x_scale=np.array([100.0, 0.1, 0.1, 0.1]))

@@ -24,7 +24,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import signal
 
 from soundry.dsp.filters import (
     _as_2d,
@@ -215,6 +214,8 @@ def split_bands(
     if not freqs:
         return [_restore(np.array(data, dtype=np.float32), was_1d)]
     x = np.asarray(data, dtype=np.float64)
+    from scipy import signal  # here, not at the top: scipy.signal costs ~50 MB to import
+
     if not linear_phase:
         # One sosfilt call per band with all of its sections: the per-call cost dominates.
         return [

@@ -12,7 +12,6 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-from scipy import signal
 
 from soundry.errors import ParameterError
 
@@ -70,7 +69,9 @@ def interpolator_phases(
         phases.setflags(write=False)
         return phases
     numtaps = factor * taps_per_phase - 1
-    prototype = signal.firwin(numtaps, 1.0 / factor, window=("kaiser", 6.0)) * factor
+    # Windowed sinc, cut-off at 1 / factor of Nyquist (each branch is normalised below).
+    offsets = np.arange(numtaps) - (numtaps - 1) / 2.0
+    prototype = np.sinc(offsets / factor) * np.kaiser(numtaps, 6.0)
     prototype = np.concatenate([[0.0], prototype])
     phases = np.ascontiguousarray(prototype.reshape(taps_per_phase, factor).T)
     phases /= phases.sum(axis=1, keepdims=True)

@@ -11,7 +11,6 @@ import math
 
 import numpy as np
 from scipy import fft as sp_fft
-from scipy import signal
 
 from soundry.dsp.filters import _as_2d, _check_rate
 from soundry.errors import ParameterError
@@ -36,9 +35,16 @@ _MAX_SEGMENT = 1 << 18
 _SEGMENTS_PER_BATCH = 32
 
 
+def hann_window(length: int) -> np.ndarray:
+    """Periodic Hann window (for spectral analysis), float64, shape ``(length,)``."""
+    if length <= 1:
+        return np.ones(max(length, 0))
+    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
+
+
 def welch_window(nperseg: int) -> np.ndarray:
     """The Hann window of the Welch estimates here, float32."""
-    return signal.get_window("hann", nperseg).astype(np.float32)
+    return hann_window(nperseg).astype(np.float32)
 
 
 def segment_power_sum(segments: np.ndarray, window: np.ndarray) -> np.ndarray:

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
-from scipy import signal
 
 from soundry.dsp.crossover import crossover_allpass, split_bands
 from soundry.dsp.filters import _check_rate, cascade
@@ -170,6 +169,8 @@ def band_width(
             side += gain * band.astype(np.float64)
     if not linear_phase and len(crossover_hz):
         ap = cascade(*(crossover_allpass(f, rate, order=order) for f in crossover_hz))
+        from scipy import signal  # here, not at the top: scipy.signal costs ~50 MB to import
+
         mid = signal.sosfilt(ap, mid)
     return np.stack([mid + side, mid - side]).astype(np.float32)
 

@@ -37,10 +37,10 @@ from typing import Any
 import numba
 import numpy as np
 from scipy import fft as sp_fft
-from scipy import signal
 
 from soundry.dsp.crossover import crossover_allpass, crossover_sos
-from soundry.dsp.filters import cascade, highpass
+from soundry.dsp.filters import cascade, highpass, sos_response
+from soundry.dsp.spectrum import welch_window
 from soundry.dsp.stereo import correlation
 from soundry.errors import ParameterError
 
@@ -227,7 +227,7 @@ def band_responses(edges_hz: Sequence[float], freqs_hz: np.ndarray, sample_rate:
         return np.ones((1, freqs_hz.size), dtype=np.complex128)
     return np.array(
         [
-            signal.sosfreqz(sos, worN=freqs_hz, fs=sample_rate)[1]
+            sos_response(sos, freqs_hz, sample_rate)
             for sos in crossover_sos(edges_hz, sample_rate, order=_CROSSOVER_ORDER)
         ]
     )
@@ -412,7 +412,7 @@ def mid_side_spectra(
     nperseg, hop = mid_side_segment_frames(sample_rate, frames)
     if frames < nperseg:
         x = np.pad(x, ((0, 0), (0, nperseg - frames)))
-    window = signal.get_window("hann", nperseg).astype(np.float32)
+    window = welch_window(nperseg)
     rows = [np.lib.stride_tricks.sliding_window_view(row, nperseg)[::hop] for row in x[:2]]
     sums = segment_spectra_sums(rows, window)
     return sp_fft.rfftfreq(nperseg, 1.0 / sample_rate), sums.mid, sums.side

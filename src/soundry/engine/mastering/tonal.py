@@ -45,9 +45,9 @@ from typing import Any
 
 import numpy as np
 from scipy import fft as sp_fft
-from scipy import signal
 from scipy.ndimage import gaussian_filter1d
 
+from soundry.dsp.spectrum import welch_window
 from soundry.engine.mastering._spectral import BlockConvolver, filter_taps
 from soundry.engine.mastering.profiles import (
     BAND_WEIGHTS,
@@ -267,7 +267,7 @@ def frame_band_powers(
     octave_runs = _run_starts(band)
     extra_runs = None if extra_labels is None else _run_starts(np.asarray(extra_labels))
     n_extra = 0 if extra_labels is None else int(np.max(extra_labels, initial=-1)) + 1
-    window = signal.get_window("hann", frame).astype(np.float32)
+    window = welch_window(frame)
     # Parseval for a one-sided spectrum (ignoring DC/Nyquist): mean square of the windowed
     # frame, corrected for the window's own power, averaged over channels.
     scale = 2.0 / (frame * float(np.sum(window.astype(np.float64) ** 2)) * channels)
