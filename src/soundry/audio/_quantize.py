@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import numba
 import numpy as np
 
 __all__ = ["DITHER_SEED", "Quantizer", "on_grid"]
@@ -25,27 +24,61 @@ def on_grid(samples: np.ndarray, bit_depth: int, block_frames: int) -> bool:
     return True
 
 
+# splitmix64 constants (Steele, Lea and Flood): a counter hashed to 64 well-mixed bits.
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT = 2.0**-32
+
+
+@numba.njit(cache=True, nogil=True)
+def _quantize_kernel(
+    block: np.ndarray,
+    scale: float,
+    first: int,
+    seed: int,
+    dither: bool,
+    shift: int,
+    out: np.ndarray,
+) -> None:
+    """``out[i, c]`` = the code of ``block[i, c]`` (frames, channels): scaled, plus TPDF
+    noise (the difference of the two 32-bit halves of splitmix64 of the sample's index from
+    ``first``, as uniforms on [0, 1)), rounded half to even, clipped, shifted up ``shift``."""
+    frames, channels = block.shape
+    top = scale - 1.0
+    for i in range(frames):
+        for c in range(channels):
+            value = np.float64(block[i, c]) * scale
+            if dither:
+                z = np.uint64(seed) + np.uint64((first + i) * channels + c) * _GOLDEN
+                z = (z ^ (z >> np.uint64(30))) * _MIX_1
+                z = (z ^ (z >> np.uint64(27))) * _MIX_2
+                z = z ^ (z >> np.uint64(31))
+                high = np.float64(z >> np.uint64(32)) * _TO_UNIT
+                low = np.float64(z & np.uint64(0xFFFFFFFF)) * _TO_UNIT
+                value += high - low
+            value = min(max(np.rint(value), -scale), top)
+            out[i, c] = np.int64(value) << shift
+
+
 class Quantizer:
     """Turns float blocks in [-1, 1] into 16, 24 or 32-bit integers, block after block.
 
     With ``dither``, each sample gets independent triangular (TPDF) noise of ±1 LSB peak, the
     difference of two uniform variables on [0, 1) LSB, before rounding: the error is then
     signal-independent in mean and variance (LSB²/4 in total: LSB²/6 of dither plus LSB²/12
-    of rounding) instead of distortion that follows the signal. The generator is seeded with
-    :data:`DITHER_SEED` and blocks are consumed in order, so the output is deterministic.
+    of rounding) instead of distortion that follows the signal. The noise of each sample is a
+    hash of :data:`DITHER_SEED` and the sample's position in the stream, so the output is
+    deterministic, and one compiled pass does the whole block.
 
     Values are clipped to the integer range: +1.0 becomes the largest code, 2**(bits-1) - 1.
     """
 
     def __init__(self, bit_depth: int, *, dither: bool) -> None:
         self.bit_depth = bit_depth
-        # float32 resolves a 16-bit LSB to 2**-8 even at full scale, plenty for the dither;
-        # 24-bit magnitudes leave float32 no fraction at all, so they need float64.
-        self._dtype: Any = np.float32 if bit_depth == 16 else np.float64
-        self._scale = self._dtype(2 ** (bit_depth - 1))
-        self._rng = np.random.default_rng(DITHER_SEED) if dither else None
-        self._work = np.empty(0, self._dtype)
-        self._noise = np.empty(0, self._dtype)
+        self._scale = float(2 ** (bit_depth - 1))
+        self._dither = dither
+        self._position = 0  # frames quantised so far
 
     def __call__(self, block: np.ndarray) -> np.ndarray:
         """Quantise a ``(frames, channels)`` float block to int16 (16-bit) or int32 codes
@@ -54,22 +87,9 @@ class Quantizer:
         24-bit codes are returned left-aligned in int32 (shifted up 8 bits), which is how
         libsndfile expects 24-bit data from an int32 buffer.
         """
-        if self._work.size < block.size:
-            self._work = np.empty(block.size, self._dtype)
-            self._noise = np.empty(block.size, self._dtype)
-        y: np.ndarray = self._work[: block.size].reshape(block.shape)
-        np.multiply(block, self._scale, out=y)
-        if self._rng is not None:
-            noise: np.ndarray = self._noise[: block.size].reshape(block.shape)
-            self._rng.random(out=noise, dtype=self._dtype)
-            y += noise
-            self._rng.random(out=noise, dtype=self._dtype)
-            y -= noise
-        np.rint(y, out=y)
-        np.clip(y, -self._scale, self._scale - 1, out=y)
-        if self.bit_depth == 16:
-            return y.astype(np.int16)
-        codes = y.astype(np.int32)
-        if self.bit_depth == 24:
-            codes <<= 8
-        return codes
+        data = np.atleast_2d(np.asarray(block, dtype=np.float32))
+        codes = np.empty(data.shape, dtype=np.int16 if self.bit_depth == 16 else np.int32)
+        shift = 8 if self.bit_depth == 24 else 0
+        _quantize_kernel(data, self._scale, self._position, DITHER_SEED, self._dither, shift, codes)
+        self._position += data.shape[0]
+        return codes.reshape(np.shape(block)) if np.ndim(block) == 1 else codes
