@@ -68,7 +68,15 @@ def test_streamed_master_equals_the_whole_track_render(long_song: AudioBuffer) -
     sink = ArraySink(long_song.channels, long_song.frames)
     streamed = master_source(ArraySource(long_song.samples, rate), settings, sink, workers=2)
     plan = streamed.plan
-    whole, _ = render_pre_limiter(dc_block(long_song.samples, rate), plan, rate)
+    whole, multiband_stats = render_pre_limiter(dc_block(long_song.samples, rate), plan, rate)
+    # Each chunk reports the gain reduction of its own frames, not of its pre-roll.
+    for band, figures in multiband_stats.items():
+        assert streamed.multiband_stats[band]["max_gr_db"] == pytest.approx(
+            figures["max_gr_db"], abs=2e-3
+        )
+        assert streamed.multiband_stats[band]["mean_gr_db"] == pytest.approx(
+            figures["mean_gr_db"], abs=2e-3
+        )
     whole, _ = apply_level(
         whole, sample_rate=rate, gain_db=plan.gain_db, ceiling_dbtp=settings.ceiling_dbtp
     )

@@ -191,13 +191,24 @@ def plan_stages(
 
 
 def render_pre_limiter(
-    samples: np.ndarray, stages: StagePlans | MasterPlan, rate: int, *, start_frame: int = 0
+    samples: np.ndarray,
+    stages: StagePlans | MasterPlan,
+    rate: int,
+    *,
+    start_frame: int = 0,
+    stats_from_frame: int | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Tonal, multiband and image stages on DC-blocked ``samples`` starting at ``start_frame``
-    of the track; also the multiband stage's gain-reduction statistics."""
+    of the track; also the multiband stage's gain-reduction statistics (of the frames from
+    ``stats_from_frame`` on, when given: a chunk's pre-roll is not its own)."""
     y = apply_tonal(samples, rate, stages.tonal, start_frame=start_frame)
     y, stats = apply_multiband(
-        y, rate, stages.multiband, start_frame=start_frame, return_stats=True
+        y,
+        rate,
+        stages.multiband,
+        start_frame=start_frame,
+        return_stats=True,
+        stats_from_frame=stats_from_frame,
     )
     y = apply_image(y, rate, stages.image, start_frame=start_frame)
     return y, stats

@@ -597,6 +597,7 @@ def apply_multiband(
     *,
     start_frame: int = ...,
     return_stats: Literal[False] = ...,
+    stats_from_frame: int | None = ...,
 ) -> np.ndarray: ...
 
 
@@ -608,6 +609,7 @@ def apply_multiband(
     *,
     start_frame: int = ...,
     return_stats: Literal[True],
+    stats_from_frame: int | None = ...,
 ) -> tuple[np.ndarray, dict[str, dict[str, float]]]: ...
 
 
@@ -618,6 +620,7 @@ def apply_multiband(
     *,
     start_frame: int = 0,
     return_stats: bool = False,
+    stats_from_frame: int | None = None,
 ) -> np.ndarray | tuple[np.ndarray, dict[str, dict[str, float]]]:
     """Render the multiband plan.
 
@@ -635,6 +638,9 @@ def apply_multiband(
         matches the full render within 1e-5.
     return_stats : bool
         Also return gain-reduction statistics.
+    stats_from_frame : int or None
+        Absolute frame from which the statistics count (the blocks starting there or later):
+        a chunk rendered with pre-roll reports only its own frames. None: all of them.
 
     Returns
     -------
@@ -668,10 +674,15 @@ def apply_multiband(
         total,
         True,
     )
+    # Block j of the render starts at absolute frame (start - offset) + j * block.
+    counted = 0
+    if stats_from_frame is not None:
+        counted = min(max(0, -(-(stats_from_frame - (start - offset)) // block)), n_blocks)
+    kept = reduction[:, counted:]
     stats = {
         b.name: {
-            "max_gr_db": round(float(reduction[k].max(initial=0.0)), 3),
-            "mean_gr_db": round(float(reduction[k].mean(dtype=np.float64)), 3),
+            "max_gr_db": round(float(kept[k].max(initial=0.0)), 3),
+            "mean_gr_db": round(float(kept[k].mean(dtype=np.float64)) if kept.size else 0.0, 3),
         }
         for k, b in enumerate(plan.bands)
     }

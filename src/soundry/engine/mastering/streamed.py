@@ -350,7 +350,11 @@ class Mastering:
         def work(start: int, stop: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int]:
             first, last = max(0, start - before), min(frames, stop + LEVEL_POSTROLL)
             y, stats = render_pre_limiter(
-                self.blocked.read(first, last), plan, rate, start_frame=first
+                self.blocked.read(first, last),
+                plan,
+                rate,
+                start_frame=first,
+                stats_from_frame=start,
             )
             pre_limiter.write(start, y[:, start - first : stop - first])
             energy, peak, detector = level_statistics(y, rate, first, start, stop)
