@@ -3,8 +3,11 @@
 The song is real music from ../shared/data/music played back to back (Lets Go Fishin,
 Vibe Ace, the pistachio ragtime, Vibe Ace again: 305 s, about 600 beats); without the
 shared data, 300 s of the generated demo song at 120 bpm. It is analysed once, outside
-the timing; each row times :func:`soundry.resize` alone for one target, shortening and
-lengthening. There is no open-source peer that resizes music, so no peer column.
+the timing, and its loudness around every beat measured once
+(:func:`soundry.engine.resize.seam_levels`, also outside: a caller resizing one song for
+several targets measures it once); each row times :func:`soundry.resize` with those
+levels for one target, shortening and lengthening. There is no open-source peer that
+resizes music, so no peer column.
 
 The agreement column carries the C.4 metrics of the mixing-and-resize notes over the
 candidates returned:
@@ -14,11 +17,14 @@ candidates returned:
 * cut similarity (``1 -`` cut cost, the diagonal-filtered similarity of the two sides of
   each seam): the mean over all cuts and the worst cut, against the song's median over
   all bar-aligned beat pairs (what a random bar-aligned cut would score);
-* cuts per candidate and the shortest segment in beats.
+* cuts per candidate and the shortest segment in beats;
+* seams whose predicted loudness excess (the jump beyond the song's own at the source
+  points, issue 4's third seam check) is at most 1.5 LU, and the largest.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +33,7 @@ import soundfile as sf
 from benchmarks.harness import REPO_ROOT, Context, Workload
 from soundry.audio.buffer import AudioBuffer
 from soundry.engine.analysis import Analysis, analyze
-from soundry.engine.resize import Candidate, resize
+from soundry.engine.resize import Candidate, resize, seam_levels
 from soundry.engine.resize.cuts import alike_threshold
 from soundry.engine.resize.grid import build_grid
 
@@ -67,13 +73,20 @@ def _metrics(analysis: Analysis, median_aligned: float) -> Callable[[object, obj
         cuts = np.array([s for c in found for s in c.cut_similarities])
         shortest = min(e - s for c in found for s, e in c.segments_beats)
         counts = [c.cut_count for c in found]
+        excess = np.array([x for c in found for x in c.seam_loudness_lu])
+        loud = (
+            f"; loudness <= 1.5 LU {int((excess <= 1.5).sum())}/{excess.size} "
+            f"(max {excess.max():.2f})"
+            if excess.size
+            else ""
+        )
         mean_cut = f"{cuts.mean():.3f}" if cuts.size else "-"
         worst_cut = f"{cuts.min():.3f}" if cuts.size else "-"
         return (
             f"{len(found)} cands; |err| max {errors.max():.2f} mean {errors.mean():.2f} beats, "
             f"{np.mean(errors <= 1.0):.0%} within 1; cut sim mean {mean_cut} min {worst_cut} "
             f"(song median {median_aligned:.3f}); cuts {min(counts)}-{max(counts)}; "
-            f"shortest seg {shortest} beats"
+            f"shortest seg {shortest} beats{loud}"
         )
 
     return check
@@ -95,6 +108,12 @@ def workloads(ctx: Context) -> list[Workload]:
         f"resize song: {source}, {analysis.duration_s:.1f} s, {analysis.n_beats} beats, "
         f"{analysis.tempo_bpm:.1f} bpm, {analysis.beats_per_bar} beats per bar"
     )
+    start = time.perf_counter()
+    levels = seam_levels(audio, analysis.boundaries_s)
+    ctx.notes.append(
+        f"resize levels: seam_levels measured in {time.perf_counter() - start:.2f} s "
+        "(once per song, outside the rows)"
+    )
     check = _metrics(analysis, median_aligned)
     out = []
     for target in TARGETS_S:
@@ -103,7 +122,7 @@ def workloads(ctx: Context) -> list[Workload]:
         out.append(
             Workload(
                 f"resize: {analysis.n_beats} beats ({analysis.duration_s:.0f} s) -> {target:g} s",
-                ours=lambda target=target: resize(analysis, target, count=20),
+                ours=lambda target=target: resize(analysis, target, count=20, levels=levels),
                 check=check,
                 limit_s=LIMIT_S,
             )
