@@ -161,3 +161,18 @@ def test_lossy_master_holds_the_ceiling_in_the_decoded_file(
     assert target["ceiling_dbtp"] == -1.0
     assert target["delivered_true_peak_dbtp"] == pytest.approx(peak, abs=0.01)
     assert target["limiter_ceiling_dbtp"] < -1.0
+
+
+def test_a_lossy_source_is_decoded_and_mastered(mix_flac: Path, tmp_path: Path) -> None:
+    from soundry.audio import decode, encode
+
+    source = tmp_path / "mix.mp3"
+    encode(decode(mix_flac), source, bitrate_kbps=320)
+    out = tmp_path / "master.wav"
+    result = run_cli("master", source, "-o", out, "--report", tmp_path / "r.json")
+    assert result.returncode == 0, result.stderr
+    master = decode(out)
+    assert integrated_loudness(master.samples, master.sample_rate) == pytest.approx(-14.0, abs=0.3)
+    assert true_peak_dbtp(master.samples, master.sample_rate) <= -1.0 + 0.05
+    media = json.loads((tmp_path / "r.json").read_text())["media_info"]
+    assert media["codec"] == "mp3"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ __all__ = [
     "AAC_SAMPLE_RATES",
     "MP3_ALGORITHM_QUALITY",
     "MP3_SAMPLE_RATES",
+    "decoded_blocks",
     "write_aac",
     "write_mp3",
 ]
@@ -33,11 +35,13 @@ near-best quality, 5 for good quality and fast, 7 for ok quality and really fast
 # would be split again inside FFmpeg, and one frame for the whole file is far slower.
 _MP3_FRAME = 1152
 _AAC_FRAME = 1024
+# Codec frames taken from the samples per read.
+_FRAMES_PER_READ = 256
 
 
 def _encode(
     path: Path,
-    samples: np.ndarray,
+    samples: Any,
     sample_rate: int,
     *,
     container: str,
@@ -56,12 +60,16 @@ def _encode(
         ctx.format = "fltp"
         ctx.options = codec_options
         frames = samples.shape[1]
-        for start in range(0, frames, frame_size):
-            chunk = np.ascontiguousarray(samples[:, start : start + frame_size])
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
-            frame.sample_rate = sample_rate
-            frame.pts = start
-            output.mux(stream.encode(frame))
+        span = frame_size * _FRAMES_PER_READ
+        for first in range(0, frames, span):
+            # One read per span: ``samples`` may be a view of a track on disk.
+            block = np.asarray(samples[:, first : first + span], dtype=np.float32)
+            for offset in range(0, block.shape[1], frame_size):
+                chunk = np.ascontiguousarray(block[:, offset : offset + frame_size])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+                frame.sample_rate = sample_rate
+                frame.pts = first + offset
+                output.mux(stream.encode(frame))
         output.mux(stream.encode(None))
 
 
@@ -99,3 +107,17 @@ def write_aac(path: Path, samples: np.ndarray, sample_rate: int, bitrate_kbps: i
         codec_options={},
         container_options={"movflags": "+faststart"},
     )
+
+
+def decoded_blocks(path: Path) -> Iterator[np.ndarray]:
+    """Decode a file we encoded, frame by frame: ``(channels, n)`` float32 blocks in order.
+
+    For checking what a lossy file delivers without holding it decoded in memory.
+    """
+    with av.open(str(path), mode="r") as container:
+        stream = container.streams.audio[0]
+        for frame in container.decode(stream):
+            block = frame.to_ndarray()
+            if not frame.format.is_planar:
+                block = block.reshape(-1, frame.layout.nb_channels).T
+            yield np.asarray(block, dtype=np.float32)

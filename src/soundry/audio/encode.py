@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy as np
 import soundfile as sf
@@ -27,6 +27,7 @@ from soundry.audio._lossy import (
 from soundry.audio._quantize import Quantizer, on_grid
 from soundry.audio.buffer import AudioBuffer
 from soundry.audio.resample import resample
+from soundry.audio.stream import PcmSource
 from soundry.errors import ParameterError
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "MP3_SAMPLE_RATES",
     "PcmStreamWriter",
     "encode",
+    "encode_source",
 ]
 
 ENCODE_FORMATS = ("wav", "flac", "aiff", "mp3", "aac", "m4a", "ogg")
@@ -74,6 +76,45 @@ _BLOCK_FRAMES = 1 << 16
 _WAV_MAX_DATA_BYTES = 0xFFFF_FFFF - 1024  # beyond this a RIFF size field overflows: RF64
 
 Destination = str | os.PathLike[str] | BinaryIO | None
+
+
+class _Audio(Protocol):
+    """What the writers read: an AudioBuffer, or a track on disk seen through
+    :class:`_SourceAudio`."""
+
+    @property
+    def samples(self) -> Any: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    @property
+    def channels(self) -> int: ...
+
+    @property
+    def frames(self) -> int: ...
+
+
+class _SourceSamples:
+    """A :class:`~soundry.audio.stream.PcmSource` sliced like a ``(channels, frames)``
+    array: ``view[:, a:b]`` reads frames ``a:b``."""
+
+    def __init__(self, source: PcmSource) -> None:
+        self._source = source
+        self.shape = (source.channels, source.frames)
+
+    def __getitem__(self, key: tuple[Any, slice]) -> np.ndarray:
+        first, last, _ = key[1].indices(self._source.frames)
+        return self._source.read(first, max(first, last))
+
+
+class _SourceAudio:
+    """A PcmSource with the attributes of an AudioBuffer that the writers use."""
+
+    def __init__(self, source: PcmSource) -> None:
+        self.samples = _SourceSamples(source)
+        self.sample_rate, self.channels = source.sample_rate, source.channels
+        self.frames = source.frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +183,7 @@ def _plan_pcm(
 
 def _plan_lossy(
     fmt: str,
-    buffer: AudioBuffer,
+    buffer: _Audio,
     bit_depth: int | None,
     sample_format: str | None,
     bitrate_kbps: int | None,
@@ -233,7 +274,7 @@ def _write_pcm(plan: _Plan, buffer: AudioBuffer, path: Path, dither: bool) -> No
                 out.write(np.ascontiguousarray(block))
 
 
-def _write_vorbis(plan: _Plan, buffer: AudioBuffer, path: Path) -> None:
+def _write_vorbis(plan: _Plan, buffer: _Audio, path: Path) -> None:
     kbps = plan.bitrate_kbps
     assert kbps is not None
     quality = float(np.interp(kbps, _VORBIS_NOMINAL_KBPS, np.arange(11))) / 10
@@ -251,8 +292,9 @@ def _write_vorbis(plan: _Plan, buffer: AudioBuffer, path: Path) -> None:
             out.write(np.ascontiguousarray(x[:, start : start + _BLOCK_FRAMES].T))
 
 
-def _write(plan: _Plan, buffer: AudioBuffer, path: Path, dither: bool) -> None:
+def _write(plan: _Plan, buffer: _Audio, path: Path, dither: bool) -> None:
     if plan.format in ("wav", "flac", "aiff"):
+        assert isinstance(buffer, AudioBuffer)  # a streamed PCM file uses PcmStreamWriter
         _write_pcm(plan, buffer, path, dither)
     elif plan.format == "mp3":
         assert plan.bitrate_kbps is not None
@@ -431,3 +473,25 @@ def encode(
     with atomic_path(target) as path:
         _write(plan, buffer, path, dither)
     return target
+
+
+def encode_source(
+    source: PcmSource, path: Path, *, format: str, bitrate_kbps: int | None = None
+) -> None:
+    """Encode a track read span by span (a master spooled to disk) to MP3, AAC or Ogg.
+
+    The caller owns ``path`` (write to a temporary one and rename it into place). PCM
+    formats stream through :class:`PcmStreamWriter` instead.
+
+    Raises
+    ------
+    ParameterError
+        A PCM format, or an option the codec cannot do (as :func:`encode`).
+    EncodeError
+        The encoder failed.
+    """
+    fmt = _resolve_format(None, format)
+    if fmt in ("wav", "flac", "aiff"):
+        raise ParameterError(f"encode_source writes lossy formats; use PcmStreamWriter for {fmt}")
+    audio = _SourceAudio(source)
+    _write(_plan_lossy(fmt, audio, None, None, bitrate_kbps), audio, path, dither=False)

@@ -76,13 +76,11 @@ def master_command(
     """
 
     from soundry.audio import decode
-    from soundry.audio._atomic import atomic_path
     from soundry.audio.decode import probe
-    from soundry.engine.mastering.delivery import master_for_delivery
-    from soundry.engine.mastering.files import can_stream, master_file
-    from soundry.engine.mastering.master import prepare_input
+    from soundry.audio.stream import ArraySource, PcmSource, SoundFileSource
+    from soundry.engine.mastering.files import can_stream, master_to_file
     from soundry.engine.mastering.output import choose_output_format
-    from soundry.engine.mastering.report import MasterReport
+    from soundry.engine.mastering.streamed import check_masterable
 
     settings = _settings(
         target_lufs=loudness,
@@ -98,53 +96,43 @@ def master_command(
     fmt = choose_output_format(
         source_format, output, format=output_format, sample_rate=sample_rate, bit_depth=bit_depth
     )
-    if can_stream(source_format, fmt):
-        # PCM to PCM: read, master and write a chunk at a time (any length, bounded memory).
-        with _stages() as progress:
-            task = progress.add_task(f"mastering {input_path.name}", total=1.0)
+    with _stages() as progress:
+        task = progress.add_task(f"mastering {input_path.name}", total=1.0)
 
-            def show(step: str, share: float) -> None:
-                progress.update(task, description=f"{step} {input_path.name}", completed=share)
+        def show(step: str, share: float) -> None:
+            progress.update(task, description=f"{step} {input_path.name}", completed=share)
 
-            ref_source = None if reference is None else _reference_source(reference)
-            result = master_file(
-                input_path,
+        source: PcmSource
+        if can_stream(source_format):
+            # Read a chunk at a time: any length in bounded memory.
+            source = SoundFileSource(input_path)
+        else:
+            progress.update(task, description=f"decoding {input_path.name}")
+            audio = decode(input_path)
+            check_masterable(audio.channels, audio.frames, audio.sample_rate)
+            source = ArraySource(audio.samples, audio.sample_rate)
+            source_format = audio.source or source_format
+        ref_source = None if reference is None else _reference_source(reference)
+        try:
+            done = master_to_file(
+                source,
                 output,
                 settings,
                 fmt,
-                source_format=source_format,
+                media_info=source_format.to_dict(),
                 reference=ref_source,
                 progress=show,
             )
-            after_peak = result.after["loudness"]["true_peak_dbtp"]
-            result = _delivered(
-                result, settings.ceiling_dbtp, settings.ceiling_dbtp, after_peak, fmt.format
-            )
-            if report is not None:
-                _write_json(report, result.to_dict())
-        _print_summary(result.to_dict(), output)
-        return
-    with _stages() as progress:
-        task = progress.add_task(f"decoding {input_path.name}")
-        audio = decode(input_path)
-        ref = None
-        if reference is not None:
-            progress.update(task, description=f"decoding reference {reference.name}")
-            ref = decode(reference)
-        source = prepare_input(audio, sample_rate=fmt.sample_rate)
-        progress.update(task, description=f"mastering and encoding {fmt.format}")
-        delivery = master_for_delivery(source, settings, fmt, reference=ref)
-        media_info = None if source.source is None else source.source.to_dict()
+        finally:
+            if isinstance(source, SoundFileSource):
+                source.close()
         result = _delivered(
-            MasterReport.from_streamed(delivery.streamed, media_info),
+            done.report,
             settings.ceiling_dbtp,
-            delivery.limiter_ceiling_dbtp,
-            delivery.delivered_true_peak_dbtp,
+            done.limiter_ceiling_dbtp,
+            done.delivered_true_peak_dbtp,
             fmt.format,
         )
-        progress.update(task, description=f"writing {output.name}")
-        with atomic_path(output) as tmp:
-            tmp.write_bytes(delivery.encoded)
         if report is not None:
             _write_json(report, result.to_dict())
     _print_summary(result.to_dict(), output)

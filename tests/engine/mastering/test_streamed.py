@@ -91,7 +91,8 @@ def test_master_file_streams_pcm_to_pcm(long_song: AudioBuffer, tmp_path: Path) 
     source = tmp_path / "mix.flac"
     sf.write(source, long_song.samples.T, long_song.sample_rate, subtype="PCM_24")
     out = tmp_path / "master.wav"
-    report = master_file(source, out, MasterSettings(), OutputFormat("wav", None, 24))
+    done = master_file(source, out, MasterSettings(), OutputFormat("wav", None, 24))
+    report = done.report
     master = decode(out)
     assert master.source is not None and master.source.bit_depth == 24
     assert master.frames == long_song.frames
@@ -103,6 +104,29 @@ def test_master_file_streams_pcm_to_pcm(long_song: AudioBuffer, tmp_path: Path) 
         measured.integrated_lufs, abs=0.01
     )
     assert not list(tmp_path.glob(".master.wav.*"))  # no temporary file left behind
+    assert done.attempts == 1 and done.delivered_true_peak_dbtp <= -1.0 + 0.05
+
+
+@pytest.mark.parametrize(("fmt", "rate"), [("mp3", 48_000), ("aac", 44_100)])
+def test_master_file_to_lossy_holds_the_ceiling_as_decoded(
+    long_song: AudioBuffer, tmp_path: Path, fmt: str, rate: int
+) -> None:
+    """A lossy master (resampled on the way when asked) is streamed: its decoded file holds
+    the ceiling, measured here on the file itself, at the loudness asked for."""
+    source = tmp_path / "mix.wav"
+    sf.write(source, long_song.samples.T, long_song.sample_rate, subtype="FLOAT")
+    out = tmp_path / f"master.{'m4a' if fmt == 'aac' else fmt}"
+    settings = MasterSettings(target_lufs=-10.0)
+    done = master_file(source, out, settings, OutputFormat(fmt, rate, bitrate_kbps=256))
+    master = decode(out)
+    assert master.sample_rate == rate
+    assert master.frames >= round(long_song.frames * rate / long_song.sample_rate)
+    peak = true_peak_dbtp(master.samples, master.sample_rate)
+    assert peak <= -1.0 + 0.05
+    assert done.delivered_true_peak_dbtp == pytest.approx(peak, abs=0.05)
+    assert done.limiter_ceiling_dbtp <= -1.0
+    assert abs(measure(master.samples, rate).integrated_lufs + 10.0) <= 0.5
+    assert not list(tmp_path.glob(".master.*"))
 
 
 def test_scratch_track_round_trip() -> None:
