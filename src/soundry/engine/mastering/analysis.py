@@ -93,7 +93,7 @@ class SourceAnalysis:
         Power per tonal frame in each third-octave band.
     block : int
         Frames per block (~1 ms) of the block statistics below.
-    band_powers : np.ndarray [shape=(3, n_blocks), dtype=float64]
+    band_powers : np.ndarray [shape=(3, n_blocks), dtype=float32]
         Mean square of each multiband band per block, on the louder channel.
     mid_side : tuple of np.ndarray or None
         ``(freqs_hz, p_mid, p_side)`` long-term spectra of the source as read; None for mono.
@@ -234,7 +234,8 @@ def analyse_source(
         results = [chunker(*span) for span in spans]
     n_octaves = TONAL_BAND_CENTRES_HZ.size
     n_fine = chunker.fine_centres.size
-    band_powers = np.zeros((3, -(-frames // chunker.block)))
+    # float32: one value per ~1 ms block is the largest statistic kept (an hour: 43 MB).
+    band_powers = np.zeros((3, -(-frames // chunker.block)), dtype=np.float32)
     for stats in results:
         lo, hi, values = stats.blocks
         band_powers[:, lo:hi] = values

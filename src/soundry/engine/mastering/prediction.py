@@ -58,9 +58,9 @@ class LevelModel:
 
     Attributes
     ----------
-    k_energy : np.ndarray [shape=(n_blocks,), dtype=float64]
+    k_energy : np.ndarray [shape=(n_blocks,), dtype=float32]
         Channel-weighted K-weighted mean square per block.
-    peak : np.ndarray [shape=(n_blocks,), dtype=float64]
+    peak : np.ndarray [shape=(n_blocks,), dtype=float32]
         True-peak magnitude per block.
     block : int
         Frames per block.
@@ -198,7 +198,8 @@ def level_statistics(
     padded = np.zeros(n_blocks * block, dtype=np.float32)
     padded[: core_stop - core_start] = envelope.max(axis=0)
     peak = padded.reshape(n_blocks, block).max(axis=1).astype(np.float64)
-    return energy, peak, envelope
+    # float32 per ~1 ms block: the whole track's statistics stay small on long files.
+    return energy.astype(np.float32), peak.astype(np.float32), envelope
 
 
 @numba.njit(cache=True, nogil=True)
