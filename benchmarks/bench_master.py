@@ -49,6 +49,37 @@ def ours_reference_master(ctx: Context) -> AudioBuffer:
     return decode(out)
 
 
+LONG_MINUTES = 60
+
+
+def long_master(ctx: Context) -> None:
+    """A 60-minute stereo file (the 3-minute track looped, written a block at a time),
+    mastered file to file to 24-bit WAV: what memory a long master needs."""
+    from soundry.audio.stream import SoundFileSource
+    from soundry.engine.mastering.files import master_file
+    from soundry.engine.mastering.output import OutputFormat
+
+    long_path = ctx.tmp_dir / "long.wav"
+    loop = SoundFileSource(ctx.track_path)
+    total = LONG_MINUTES * 60 * loop.sample_rate
+    try:
+        with sf.SoundFile(
+            str(long_path), "w", loop.sample_rate, loop.channels, "PCM_24", format="RF64"
+        ) as out:
+            written = 0
+            while written < total:
+                count = min(loop.frames, total - written)
+                for start in range(0, count, 1 << 20):
+                    stop = min(count, start + (1 << 20))
+                    out.write(loop.read(start, stop).T)
+                written += count
+    finally:
+        loop.close()
+    master_file(
+        long_path, ctx.tmp_dir / "long-master.wav", MasterSettings(), OutputFormat("wav", None, 24)
+    )
+
+
 def matchering_master(ctx: Context) -> Path:
     """Matchering's whole run: load both files, process, write 24-bit WAV."""
     import matchering as mg
@@ -120,5 +151,11 @@ def workloads(ctx: Context) -> list[Workload]:
         f" Matchering {peer_mb:.0f} MB ({peer_mb / ours_mb:.1f}x; target: at most a quarter"
         f" of Matchering's) {'met' if ours_mb * 4 <= peer_mb else 'NOT met'}"
     )
-    assert math.isfinite(ours_mb)
+    long_mb = peak_rss_mb("benchmarks.bench_master", "long_master")
+    ctx.notes.append(
+        f"peak memory of a {LONG_MINUTES}-minute file-to-file master in a fresh process:"
+        f" {long_mb:.0f} MB (its samples alone would be"
+        f" {LONG_MINUTES * 60 * 44_100 * 2 * 4 / 1e6:.0f} MB as float32)"
+    )
+    assert math.isfinite(ours_mb) and math.isfinite(long_mb)
     return rows
