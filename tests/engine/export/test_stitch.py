@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from soundry.audio import AudioBuffer
-from soundry.engine.export import SeamSettings, stitch
+from soundry.engine.export import SeamSettings, measure_seams, stitch
 from soundry.engine.export.seams import crossfade_gains
 
 from .signals import RATE, click_track, sine
@@ -185,3 +185,36 @@ def test_a_late_start_fades_in_just_before_its_first_attack() -> None:
     first_loud = np.flatnonzero(env > 0.1)[0] / RATE
     assert first_loud == pytest.approx(lead + 0.005, abs=0.003)
     assert out.duration_s == pytest.approx(8.0 - attacks[10] + lead + 0.005, abs=0.04)
+
+
+def test_no_ghost_of_the_skipped_beat_rings_under_the_incoming_one() -> None:
+    # Loud hits on even beats, soft ones (-20 dB) on odd beats, over a quiet drone.
+    rng = np.random.default_rng(4)
+    beat_s = 0.5
+    x = 0.02 * np.sin(2 * np.pi * 110.0 * np.arange(round(21 * beat_s * RATE)) / RATE)
+    m = round(0.25 * RATE)
+    decay = np.exp(-np.arange(m) / (0.04 * RATE))
+    for k in range(20):
+        first = round((k * beat_s + 0.013) * RATE)
+        x[first : first + m] += (0.3 if k % 2 == 0 else 0.03) * rng.standard_normal(m) * decay
+    audio = AudioBuffer(np.stack([x, x]).astype(np.float32), RATE)
+    beats = np.arange(20) * beat_s
+    # Leave before loud beat 8 and come in on soft beat 15: beat 8 is the skipped one.
+    out = stitch(audio, [[0.0, 8 * beat_s], [15 * beat_s, 19 * beat_s]])
+    (seam,) = out.seams
+    assert seam.onsets_found == (True, True)
+    assert seam.tail_ms == 0.0
+    # From the cut on, the output is the incoming side's own samples: no ghost hit.
+    at = round(seam.position_s * RATE)
+    src = round(seam.in_s * RATE)
+    n = round(0.3 * RATE)
+    assert np.array_equal(out.audio.samples[:, at : at + n], audio.samples[:, src : src + n])
+    (q,) = measure_seams(out, audio, beats)
+    assert q.flux_z <= max(2.0, q.source_flux_z + 0.25)
+    # Sustained material still rings on under the incoming side.
+    t = np.arange(audio.frames) / RATE
+    pad = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + 0.2 * np.sin(2 * np.pi * 0.3 * t))
+    pad_audio = AudioBuffer(np.stack([pad, pad]).astype(np.float32), RATE)
+    ringing = stitch(pad_audio, [[0.0, 4.0], [7.5, 9.5]]).seams[0]
+    assert ringing.onsets_found[0] is False
+    assert ringing.tail_ms == pytest.approx(SeamSettings().tail_ms, abs=0.05)

@@ -19,7 +19,12 @@ the *incoming* side (the next segment, nominally at its start ``c``):
    sounding under the incoming one, from ``tail_level_db`` down to silence over
    ``tail_ms`` (a raised-cosine decay), scaled down by how alike the two continuations are
    (a tail identical to what the incoming side plays would only add level). The incoming
-   side is at full gain from the cut on, so its attack is never turned down.
+   side is at full gain from the cut on, so its attack is never turned down. Only
+   sustained material rings on: where an attack follows the outgoing cut, what would
+   sound after it is that attack, the beat the seam skips, and a ghost of it under the
+   incoming beat is what a tail would add (measured on a drum-and-bass loop: a soft
+   incoming beat under the skipped hit's ghost took the seam's spectral-flux z from about
+   1 to 2.5-2.9), so there is none.
 
 The fade occupies the ``crossfade_ms`` *before* the cut (``sustained_crossfade_ms`` when
 the incoming side has no attack to keep crisp), so the incoming side is at full
@@ -65,7 +70,8 @@ class SeamSettings:
         Largest alignment shift of the incoming side, 0 to 20 ms (0 = no alignment). At
         most ``lead_ms`` forwards, so the incoming attack never falls inside the fade.
     tail_ms : float
-        How long the outgoing side keeps ringing under the incoming one, 0 to 500 ms.
+        How long the outgoing side keeps ringing under the incoming one, 0 to 500 ms,
+        where no attack follows its cut (an attack there would only be the skipped beat).
     tail_level_db : float
         Level of the outgoing side's tail at the cut, -60 to 0 dB, for unrelated material
         (less the more the two sides' continuations are alike).
@@ -260,7 +266,8 @@ def plan_seam(
     out_cut = max(out_cut, out_body_start)
     pre = max(min(fade, out_cut - out_body_start, in_cut), 0)
     post = max(min(fade - pre, frames - out_cut, in_limit - in_cut), 0)
-    tail = _frames(settings.tail_ms, sample_rate)
+    # After an outgoing attack's cut there is nothing to ring on but that attack.
+    tail = 0 if out_found else _frames(settings.tail_ms, sample_rate)
     tail = max(min(tail, frames - out_cut - post, in_limit - in_cut - post), 0)
     a = mono[out_cut - pre : out_cut + post].astype(np.float64)
     b = mono[in_cut - pre : in_cut + post].astype(np.float64)
