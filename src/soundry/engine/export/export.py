@@ -61,7 +61,7 @@ def export(
         A list of groups, each a list of ``[start_s, end_s]`` (seconds); a single group is
         accepted too, and so are resize candidates (anything with ``segments_s``).
         Rules: ``0 <= start < end <= duration``; each segment at least
-        ``settings.min_segment_s`` long (90 ms by default); consecutive segments either
+        ``settings.min_segment_s`` long (110 ms by default); consecutive segments either
         contiguous (within 1 ms) or a jump of at least 0.1 s, forwards or backwards
         (repeats and loops are fine; a smaller overlap or gap is refused as a stutter).
     format : {"mp3_320", "mp3_256", "mp3_128", "wav", "flac", "aac"}

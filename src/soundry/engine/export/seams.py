@@ -55,7 +55,12 @@ class SeamSettings:
     ----------
     crossfade_ms : float
         Length of the crossfade before the cut when the incoming side starts with an
-        attack, 5 to 200 ms: short, so the attack stays crisp.
+        attack, 5 to 200 ms. The attack itself is past the cut, at full gain whatever the
+        fade; the fade sets how gradually what leads up to it changes from the outgoing
+        side's to the incoming side's. Measured on the shared recordings' resize seams,
+        40 ms against 20 ms took the 90th percentile of the flux jump beyond the incoming
+        beat's own from 0.66 to 0.58 standard deviations of the beats' (the highs ringing
+        before an attack on one side and not the other come in over more frames).
     sustained_crossfade_ms : float
         Length of the crossfade when no attack is found near the incoming cut (legato
         strings, pads, held chords), 5 to 500 ms: long, so the two sides blend instead of
@@ -81,7 +86,7 @@ class SeamSettings:
         audio fades in over 5 ms ending just before its first attack.
     """
 
-    crossfade_ms: float = 20.0
+    crossfade_ms: float = 40.0
     sustained_crossfade_ms: float = 120.0
     lead_ms: float = 5.0
     onset_window_ms: float = 30.0

@@ -453,7 +453,7 @@ def resize(
         Most cuts per candidate; see :func:`resize_beats`.
     audio : AudioBuffer, optional
         The analysed audio: its loudness around every beat is measured
-        (:func:`~.levels.seam_levels`, about 0.2 s for 5 minutes) so that seams keep the
+        (:func:`~.levels.seam_levels`, about 0.5 s for 5 minutes) so that seams keep the
         level steady (issue 4: at most 1.5 LU beyond the song's own jump). Without it (or
         ``levels``) cuts are judged by similarity alone.
     levels : SeamLevels, optional
