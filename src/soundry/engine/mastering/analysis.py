@@ -227,18 +227,18 @@ def analyse_source(
     meter = meter or TrackMeter(rate, channels, frames)
     chunker = _Chunker(source, dc_blocked, meter, blocked_out, multiband)
     spans = list(chunk_spans(frames, rate))
-    if workers > 1 and len(spans) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda span: chunker(*span), spans))
-    else:
-        results = [chunker(*span) for span in spans]
-    n_octaves = TONAL_BAND_CENTRES_HZ.size
-    n_fine = chunker.fine_centres.size
     # float32: one value per ~1 ms block is the largest statistic kept (an hour: 43 MB).
     band_powers = np.zeros((3, -(-frames // chunker.block)), dtype=np.float32)
-    for stats in results:
-        lo, hi, values = stats.blocks
-        band_powers[:, lo:hi] = values
+    results: list[_ChunkStats] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # In order as they finish: each chunk's block statistics go straight into place.
+        for stats in pool.map(lambda span: chunker(*span), spans):
+            lo, hi, values = stats.blocks
+            band_powers[:, lo:hi] = values
+            stats.blocks = (lo, hi, np.zeros((3, 0)))
+            results.append(stats)
+    n_octaves = TONAL_BAND_CENTRES_HZ.size
+    n_fine = chunker.fine_centres.size
     every = (
         np.concatenate([r.powers for r in results])
         if results

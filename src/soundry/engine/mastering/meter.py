@@ -75,6 +75,15 @@ def _products_and_peak(core: np.ndarray) -> tuple[np.ndarray, float]:
     return sums, peak
 
 
+def _fold(
+    totals: tuple[SegmentSums, np.ndarray], part: SegmentSums | None, products: np.ndarray
+) -> None:
+    """Add one chunk's sums to running ``totals``."""
+    if part is not None:
+        totals[0].add(part)
+    totals[1][:] += products
+
+
 class TrackMeter:
     """Measure a track of known length fed as chunks, in any order, from several threads.
 
@@ -100,9 +109,13 @@ class TrackMeter:
         self._seg_frames, self._seg_hop = mid_side_segment_frames(sample_rate, frames)
         self._window = welch_window(self._seg_frames)
         self._seg_count = max(1, (frames - self._seg_frames) // self._seg_hop + 1)
-        # Sums per chunk, added up in the track's order when read: the figures do not depend
-        # on which worker finished first.
-        self._parts: dict[int, tuple[SegmentSums | None, np.ndarray]] = {}
+        # Sums per chunk, added up in the track's order (the figures do not depend on which
+        # worker finished first): a chunk waits in _pending until the chunks before it are
+        # in, then joins the running totals, so an hour-long track keeps a few chunks' sums.
+        bins = self._seg_frames // 2 + 1
+        self._totals = (SegmentSums(np.zeros(bins), np.zeros(bins), np.zeros(bins)), np.zeros(3))
+        self._folded_to = 0  # the totals hold every chunk before this frame
+        self._pending: dict[int, tuple[int, SegmentSums | None, np.ndarray]] = {}
         self._sample_peak = 0.0
         self._true_peak = 0.0
         self._finite = True
@@ -155,7 +168,11 @@ class TrackMeter:
             self._finite = self._finite and finite
             self._true_peak = max(self._true_peak, true_peak)
             self._sample_peak = max(self._sample_peak, sample_peak)
-            self._parts[core_start] = (spectra, sums)
+            self._pending[core_start] = (core_stop, spectra, sums)
+            while self._folded_to in self._pending:
+                stop, part, products = self._pending.pop(self._folded_to)
+                _fold(self._totals, part, products)
+                self._folded_to = stop
 
     def _loudness(
         self, span: np.ndarray, span_start: int, core_start: int, core_stop: int
@@ -199,15 +216,14 @@ class TrackMeter:
         )
 
     def _summed(self) -> tuple[SegmentSums, np.ndarray]:
-        bins = self._seg_frames // 2 + 1
-        total = SegmentSums(np.zeros(bins), np.zeros(bins), np.zeros(bins))
-        sums = np.zeros(3)  # Σ L², Σ R², Σ L·R
-        for key in sorted(self._parts):
-            part, products = self._parts[key]
-            if part is not None:
-                total.add(part)
-            sums += products
-        return total, sums
+        with self._lock:
+            totals, products = self._totals
+            total = SegmentSums(totals.power.copy(), totals.mid.copy(), totals.side.copy())
+            summed = (total, products.copy())
+            for key in sorted(self._pending):
+                _, part, more = self._pending[key]
+                _fold(summed, part, more)
+        return summed
 
     def eq_levels_db(self) -> np.ndarray:
         """The 16 EQ band levels, dB."""

@@ -419,9 +419,10 @@ def _detector_db(power: np.ndarray, window_ms: float, rate: int) -> np.ndarray:
     """RMS level (dBFS) driving each block, as :func:`_render` sees it: the mean of the
     band's power over the window of blocks before it."""
     k = window_blocks(window_ms, rate)
-    smoothed = np.convolve(power, np.full(k, 1.0 / k))[: power.size]
-    previous = np.concatenate([[0.0], smoothed[:-1]])
-    out: np.ndarray = 10.0 * np.log10(np.maximum(previous, _FLOOR_POWER))
+    # float32 like the powers: an hour of ~1 ms blocks is 3.6 million values.
+    smoothed = np.convolve(power, np.full(k, 1.0 / k, dtype=np.float32))[: power.size]
+    previous = np.concatenate([np.zeros(1, np.float32), smoothed[:-1]])
+    out: np.ndarray = 10.0 * np.log10(np.maximum(previous, np.float32(_FLOOR_POWER)))
     return out
 
 

@@ -130,13 +130,17 @@ def tonal_band_gains(
 
 
 def _per_block(per_frame: np.ndarray, analysis: SourceAnalysis) -> np.ndarray:
+    """``per_frame`` (rows, n_frames) spread onto the ~1 ms blocks (rows, n_blocks), float32:
+    each block takes the frame its first frame lies in."""
     n_blocks = analysis.band_powers.shape[1]
-    if per_frame.shape[-1] == 0:
-        return np.ones((per_frame.shape[0], n_blocks))
-    frame_of = np.minimum(
-        np.arange(n_blocks) * analysis.block // analysis.tonal_frame, per_frame.shape[-1] - 1
-    )
-    return per_frame[:, frame_of]
+    values = np.asarray(per_frame, dtype=np.float32)
+    if values.shape[-1] == 0:
+        return np.ones((values.shape[0], n_blocks), dtype=np.float32)
+    # Blocks per frame, counted without an index array as long as the track.
+    starts = -(-np.arange(values.shape[-1] + 1) * analysis.tonal_frame // analysis.block)
+    counts = np.diff(np.minimum(starts, n_blocks))
+    counts[-1] += max(0, n_blocks - int(starts[-1]))
+    return np.repeat(values, counts, axis=1)
 
 
 def predict_band_powers(analysis: SourceAnalysis, band_gains: np.ndarray) -> np.ndarray:
