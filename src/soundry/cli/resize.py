@@ -93,7 +93,8 @@ def resize_command(
         from soundry.engine.analysis import analyze
 
         audio = decode(input_path)
-        candidates = resize(analyze(audio), target, **options)
+        # The audio lets the search keep seams level (loudness across each cut).
+        candidates = resize(analyze(audio), target, audio=audio, **options)
     else:
         beats, similarity, duration_s, meter = _read_analysis(analysis_path)
         candidates = resize_beats(beats, similarity, duration_s, target, **meter, **options)
