@@ -11,11 +11,12 @@ from soundry.audio.synth import demo_song
 from soundry.dsp.loudness import integrated_loudness
 from soundry.engine.mastering import analysis as analysis_module
 from soundry.engine.mastering.analysis import analyse_source, dc_block
-from soundry.engine.mastering.image import mid_side_spectra, usable_edges
+from soundry.engine.mastering.image import usable_edges
 from soundry.engine.mastering.multiband import CROSSOVER_HZ, band_block_powers
 from soundry.engine.mastering.prediction import predict_band_powers, tonal_band_gains
 from soundry.engine.mastering.profiles import profile_for
 from soundry.engine.mastering.settings import MasterSettings
+from soundry.engine.mastering.spectra import mid_side_spectra
 from soundry.engine.mastering.streamed import master_buffer
 from soundry.engine.mastering.tonal import apply_tonal, frame_band_powers, plan_tonal
 

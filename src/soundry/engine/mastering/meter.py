@@ -32,11 +32,11 @@ from soundry.dsp.loudness import (
 from soundry.dsp.oversample import max_true_peak
 from soundry.dsp.spectrum import band_edges_hz, band_levels_from_sums, welch_window
 from soundry.dsp.stereo import correlation_from_sums
-from soundry.engine.mastering.image import (
+from soundry.engine.mastering.image import width_from_spectra
+from soundry.engine.mastering.spectra import (
     SegmentSums,
     mid_side_segment_frames,
     segment_spectra_sums,
-    width_from_spectra,
 )
 from soundry.errors import ParameterError
 
@@ -249,7 +249,7 @@ class TrackMeter:
 
     def mid_side(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """``(freqs_hz, p_mid, p_side)``: the long-term spectra the width is measured from
-        (what :func:`~soundry.engine.mastering.image.mid_side_spectra` gives); None for mono."""
+        (what :func:`~soundry.engine.mastering.spectra.mid_side_spectra` gives); None for mono."""
         if self.channels != 2:
             return None
         total, _ = self._summed()
