@@ -212,7 +212,8 @@ class MultibandPlan:
 
 
 def _detector_db(power: np.ndarray, window_ms: float, rate: int) -> np.ndarray:
-    """RMS level (dBFS) driving each block, as :func:`~soundry.engine.mastering._band_split.render_bands` sees it: the mean of the
+    """RMS level (dBFS) driving each block, as the compiled pass
+    (:func:`~soundry.engine.mastering._band_split.render_bands`) sees it: the mean of the
     band's power over the window of blocks before it."""
     k = window_blocks(window_ms, rate)
     # float32 like the powers: an hour of ~1 ms blocks is 3.6 million values.
