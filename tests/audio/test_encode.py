@@ -349,3 +349,33 @@ def test_unwritable_directory_simulated(
     assert str(path) in str(info.value)
     assert "Permission denied" in str(info.value)
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("format", "codec"), [("mp3", "mp3"), ("aac", "aac"), ("ogg", "vorbis")])
+def test_encode_source_streams_a_track_on_disk(
+    tmp_path: Path, music: AudioBuffer, format: str, codec: str
+) -> None:
+    """A track read span by span encodes like the same samples in memory."""
+    from soundry.audio.encode import encode_source
+    from soundry.audio.stream import ScratchTrack
+
+    with ScratchTrack(music.channels, music.frames, music.sample_rate) as track:
+        track.write(0, music.samples)
+        path = tmp_path / f"streamed.{format}"
+        encode_source(track, path, format=format, bitrate_kbps=192)
+    audio = decode(path)
+    assert audio.source is not None and audio.source.codec == codec
+    corr, level_db = lossy_match(music.samples, audio.samples)
+    assert corr > 0.99
+    assert level_db < 0.5
+
+
+def test_encode_source_refuses_pcm_and_bad_options(tmp_path: Path, music: AudioBuffer) -> None:
+    from soundry.audio.encode import encode_source
+    from soundry.audio.stream import ArraySource
+
+    source = ArraySource(music.samples, music.sample_rate)
+    with pytest.raises(ParameterError, match="PcmStreamWriter"):
+        encode_source(source, tmp_path / "x.wav", format="wav")
+    with pytest.raises(ParameterError, match="MP3 bitrate_kbps"):
+        encode_source(source, tmp_path / "x.mp3", format="mp3", bitrate_kbps=100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -78,3 +80,22 @@ def test_channels_are_resampled_independently() -> None:
 def test_bad_arguments(rate: float, quality: str) -> None:
     with pytest.raises(ParameterError):
         resample(_sine(44_100, 1000.0, 0.1), rate, quality=quality)  # type: ignore[arg-type]
+
+
+def test_resample_to_file_equals_resample(tmp_path: Path) -> None:
+    """Converted span by span into a file, the samples are those of the in-memory call."""
+    import soundfile as sf
+
+    from soundry.audio.resample import resample_to_file
+    from soundry.audio.stream import ArraySource
+
+    rng = np.random.default_rng(4)
+    x = (0.2 * rng.standard_normal((2, 200_003))).astype(np.float32)
+    for rate in (48_000, 22_050):
+        path = tmp_path / f"r{rate}.wav"
+        resample_to_file(ArraySource(x, 44_100), rate, path)
+        got, got_rate = sf.read(path, dtype="float32", always_2d=True)
+        want = resample(AudioBuffer(x, 44_100), rate).samples
+        assert got_rate == rate
+        assert got.T.shape == want.shape
+        np.testing.assert_array_equal(got.T, want)
