@@ -25,6 +25,7 @@ exact lengths.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -110,7 +111,7 @@ class Path:
     objective: float
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _forward(
     steps: np.ndarray,
     out_ptr: np.ndarray,
@@ -171,7 +172,7 @@ def _forward(
     return cost, tau, p_bucket, p_node, p_start
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _backward(
     steps: np.ndarray,
     in_ptr: np.ndarray,
@@ -228,7 +229,7 @@ def _backward(
     return cost, tau, p_bucket, p_target, p_end
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _join(
     f_cost: np.ndarray,
     f_tau: np.ndarray,
@@ -352,7 +353,10 @@ def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passe
     delta = min(max(bucket_s, horizon_s * u / STATE_BUDGET), MAX_WIDENING * bucket_s)
     buckets = int(horizon_s / delta) + 1
     out_ptr = np.searchsorted(space.jump_source, np.arange(u + 1)).astype(np.int64)
-    f_cost, f_tau, *f_pointers = _forward(
+    # The two passes are independent and release the GIL: one thread each.
+    pool = ThreadPoolExecutor(max_workers=2)
+    forward = pool.submit(
+        _forward,
         space.step_s,
         out_ptr,
         space.jump_target,
@@ -368,7 +372,8 @@ def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passe
     )
     order = np.argsort(space.jump_land, kind="stable")
     in_ptr = np.searchsorted(space.jump_land[order], np.arange(u + 1)).astype(np.int64)
-    g_cost, g_tau, *g_pointers = _backward(
+    backward = pool.submit(
+        _backward,
         space.step_s,
         in_ptr,
         space.jump_source[order],
@@ -380,6 +385,9 @@ def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passe
         delta,
         buckets,
     )
+    f_cost, f_tau, *f_pointers = forward.result()
+    g_cost, g_tau, *g_pointers = backward.result()
+    pool.shutdown()
     return _Passes(
         delta=delta,
         f_cost=f_cost,
@@ -402,20 +410,27 @@ def _paths_for_window(
     via: np.ndarray,
 ) -> list[Path]:
     found: list[tuple[float, int, int, int]] = []  # (objective, jump or -1 - end, q, r)
-    best, best_q, best_r = _join(
-        passes.f_cost_t,
-        passes.f_tau_t,
-        passes.g_cost_t,
-        passes.g_tau_t,
-        space.jump_source[via],
-        space.jump_land[via],
-        space.jump_length_s[via],
-        space.jump_cost[via],
-        passes.delta,
-        float(target_s),
-        float(window_s),
-        float(error_weight),
-    )
+
+    def join(part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _join(
+            passes.f_cost_t,
+            passes.f_tau_t,
+            passes.g_cost_t,
+            passes.g_tau_t,
+            space.jump_source[part],
+            space.jump_land[part],
+            space.jump_length_s[part],
+            space.jump_cost[part],
+            passes.delta,
+            float(target_s),
+            float(window_s),
+            float(error_weight),
+        )
+
+    # Each jump is joined on its own: half of them on each of two threads.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        halves = list(pool.map(join, np.array_split(via, 2)))
+    best, best_q, best_r = (np.concatenate([half[i] for half in halves]) for i in range(3))
     hits = np.flatnonzero(np.isfinite(best))
     found.extend((float(best[k]), int(via[k]), int(best_q[k]), int(best_r[k])) for k in hits)
     # Paths that reach an end node in the window: from the forward pass alone (the only
