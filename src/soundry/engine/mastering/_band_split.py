@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from soundry.dsp._dynamics_common import _compressor_gain_computer
-from soundry.engine.mastering.image import biquad, lr4_coefficients
+from soundry.engine.mastering.image import biquad, lr4_coefficients, lr4_sections
 from soundry.errors import ParameterError
 
 __all__ = [
@@ -120,12 +120,7 @@ def render_bands(
     # Both channels run side by side (two independent filter chains per frame keep the
     # core busy); mono runs its one channel in both lanes.
     second = channels - 1
-    hp1a = (coef[0, 0], coef[0, 1], coef[0, 2], coef[0, 3], coef[0, 4])
-    hp1b = (coef[1, 0], coef[1, 1], coef[1, 2], coef[1, 3], coef[1, 4])
-    ap1 = (coef[2, 0], coef[2, 1], coef[2, 2], coef[2, 3], coef[2, 4])
-    hp2a = (coef[3, 0], coef[3, 1], coef[3, 2], coef[3, 3], coef[3, 4])
-    hp2b = (coef[4, 0], coef[4, 1], coef[4, 2], coef[4, 3], coef[4, 4])
-    ap2 = (coef[5, 0], coef[5, 1], coef[5, 2], coef[5, 3], coef[5, 4])
+    hp1a, hp1b, ap1, hp2a, hp2b, ap2 = lr4_sections(coef)
     powers = np.zeros((3, n_blocks))
     reduction = np.zeros((3, n_blocks), dtype=np.float32)
     smooth = np.zeros(3)

@@ -240,6 +240,25 @@ def lr4_coefficients(edges: tuple[float, ...], rate: int) -> np.ndarray:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _section(coef: np.ndarray, row: int) -> tuple[float, float, float, float, float]:
+    return (coef[row, 0], coef[row, 1], coef[row, 2], coef[row, 3], coef[row, 4])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def lr4_sections(coef: np.ndarray) -> tuple[tuple[float, float, float, float, float], ...]:
+    """The six sections of :func:`lr4_coefficients` as tuples (scalars the kernels keep in
+    registers): first edge's two high-pass halves and all-pass, then the second edge's."""
+    return (
+        _section(coef, 0),
+        _section(coef, 1),
+        _section(coef, 2),
+        _section(coef, 3),
+        _section(coef, 4),
+        _section(coef, 5),
+    )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def biquad(
     c: tuple[float, float, float, float, float], x: float, s0: float, s1: float
 ) -> tuple[float, float, float]:
@@ -268,12 +287,7 @@ def _image_pass(x: np.ndarray, coef: np.ndarray, gains: np.ndarray, out: np.ndar
         Side gain of the low, mid and high band.
     out : np.ndarray [shape=(2, frames), dtype=float32]
     """
-    hp1a = (coef[0, 0], coef[0, 1], coef[0, 2], coef[0, 3], coef[0, 4])
-    hp1b = (coef[1, 0], coef[1, 1], coef[1, 2], coef[1, 3], coef[1, 4])
-    ap1 = (coef[2, 0], coef[2, 1], coef[2, 2], coef[2, 3], coef[2, 4])
-    hp2a = (coef[3, 0], coef[3, 1], coef[3, 2], coef[3, 3], coef[3, 4])
-    hp2b = (coef[4, 0], coef[4, 1], coef[4, 2], coef[4, 3], coef[4, 4])
-    ap2 = (coef[5, 0], coef[5, 1], coef[5, 2], coef[5, 3], coef[5, 4])
+    hp1a, hp1b, ap1, hp2a, hp2b, ap2 = lr4_sections(coef)
     g_low, g_mid, g_high = gains[0], gains[1], gains[2]
     m10 = m11 = m20 = m21 = h1a0 = h1a1 = h1b0 = h1b1 = a10 = a11 = 0.0
     low0 = low1 = h2a0 = h2a1 = h2b0 = h2b1 = a20 = a21 = 0.0
