@@ -136,6 +136,35 @@ def test_errors_are_one_line(
     assert message in lines[0]
 
 
+_PACKED = {"data": "~" * (96 * 97 // 2)}  # 96 identical beats
+_ANALYSIS = {"duration": 48.0, "boundaries": [i * 0.5 for i in range(96)]}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {**_ANALYSIS, "similarity": _PACKED, "beats_per_bar": 4, "bar_positions": 5},
+            "bar_positions must be a list",
+        ),
+        (
+            {**_ANALYSIS, "similarity": {**_PACKED, "min": "x"}},
+            "similarity must be {data, min, max}",
+        ),
+        ({**_ANALYSIS, "similarity": {"data": "~"}}, "similarity data for 96 beats"),
+    ],
+    ids=["bar positions", "similarity codes", "similarity length"],
+)
+def test_a_bad_analysis_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], body: object, message: str
+) -> None:
+    analysis = tmp_path / "analysis.json"
+    analysis.write_text(json.dumps(body))
+    status, _, stderr = _run(capsys, "resize", tmp_path / "x.wav", "-t", 30, "--analysis", analysis)
+    assert status == 1 and stderr.count("\n") == 1
+    assert stderr.startswith("error: ") and message in stderr
+
+
 def test_a_missing_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, _, stderr = _run(capsys, "resize", tmp_path / "none.wav", "-t", 20)
     assert status == 1 and stderr.count("\n") == 1 and "none.wav" in stderr

@@ -137,13 +137,20 @@ def _read_analysis(path: Path) -> tuple[Any, Any, float, dict[str, Any]]:
         similarity = decode_similarity(
             packed["data"], len(beats), packed.get("min", 32), packed.get("max", 126)
         )
-    except (TypeError, KeyError):
+    except ParameterError:
+        raise
+    except (TypeError, KeyError, ValueError):  # ValueError: min or max not integers
         raise ParameterError(
             f"{path}: similarity must be {{data, min, max}} as soundry analyze writes it"
         ) from None
     meter: dict[str, Any] = {}
     if "beats_per_bar" in data and "bar_positions" in data:
-        positions = list(data["bar_positions"])
+        try:
+            positions = list(data["bar_positions"])
+        except TypeError:
+            raise ParameterError(
+                f"{path}: bar_positions must be a list (each beat's position in its bar)"
+            ) from None
         meter["beats_per_bar"] = data["beats_per_bar"]
         meter["downbeat_index"] = positions.index(0) if 0 in positions else None
     return beats, similarity, data["duration"], meter

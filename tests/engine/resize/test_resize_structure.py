@@ -57,30 +57,24 @@ def _check_well_formed(song: Song, candidates: list[Candidate], *, keep: bool = 
         assert c.cut_similarities == pytest.approx([1.0 - x for x in costs])
 
 
-def test_shortening_cuts_exactly_at_the_repeat(song: Song) -> None:
-    target = song.duration_s - 16.0
+@pytest.mark.parametrize(
+    ("change_s", "jump", "first_e", "last_e"),
+    [(-16.0, 32, 17, 47), (16.0, -32, 49, 79)],
+    ids=["shortening cuts exactly at the repeat", "lengthening repeats the passage"],
+)
+def test_one_repeat_more_or_less_cuts_exactly_at_it(
+    song: Song, change_s: float, jump: int, first_e: int, last_e: int
+) -> None:
+    target = song.duration_s + change_s
     candidates = _resize(song, target, **KNOWN_BARS)
     _check_well_formed(song, candidates)
     best = candidates[0]
     assert best.cut_count == 1
     (e, b) = best.cuts[0]
-    assert b - e == 32 and 17 <= e <= 47, f"cut {e} -> {b} is not inside the repeat"
+    assert b - e == jump and first_e <= e <= last_e, f"cut {e} -> {b} is not inside the repeat"
     assert best.dissimilarity < 0.02
     assert best.duration_s == pytest.approx(target, abs=1e-9)
     # Every candidate is within a beat of the target.
-    assert all(abs(c.duration_error_s) <= BEAT_S for c in candidates)
-
-
-def test_lengthening_repeats_the_passage(song: Song) -> None:
-    target = song.duration_s + 16.0
-    candidates = _resize(song, target, **KNOWN_BARS)
-    _check_well_formed(song, candidates)
-    best = candidates[0]
-    assert best.cut_count == 1
-    (e, b) = best.cuts[0]
-    assert e - b == 32 and 49 <= e <= 79, f"cut {e} -> {b} is not inside the repeat"
-    assert best.dissimilarity < 0.02
-    assert best.duration_s == pytest.approx(target, abs=1e-9)
     assert all(abs(c.duration_error_s) <= BEAT_S for c in candidates)
 
 
@@ -176,6 +170,8 @@ def test_limits_on_cuts_and_similarity_hold(song: Song) -> None:
     assert all(min(c.cut_similarities) >= 0.95 for c in strict)
     with pytest.raises(ParameterError, match="relax them or try another target"):
         _resize(song, song.duration_s - 16.0, min_cut_similarity=0.9999, **KNOWN_BARS)
+    with pytest.raises(ParameterError, match="min_cut_similarity must be a number"):
+        _resize(song, song.duration_s - 16.0, min_cut_similarity="high", **KNOWN_BARS)
 
 
 def test_a_song_without_repeats_still_gets_its_best_cuts() -> None:

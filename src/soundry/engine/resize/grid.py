@@ -202,27 +202,26 @@ def infer_downbeat(similarity: np.ndarray, beats_per_bar: int) -> int:
     return int(np.argmax(means))
 
 
+def _as_integer(name: str, value: object) -> int:
+    """``value`` as an int (ints and NumPy integers, not floats), or a ParameterError
+    naming the parameter."""
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise ParameterError(f"{name} must be an integer; got {value!r}") from None
+
+
 def _check_meter(beats_per_bar: object, downbeat_index: object) -> tuple[int | None, int | None]:
     bpb = None
     if beats_per_bar is not None:
-        try:
-            bpb = operator.index(beats_per_bar)  # type: ignore[arg-type]
-        except TypeError:
-            raise ParameterError(
-                f"beats_per_bar must be an integer; got {beats_per_bar!r}"
-            ) from None
+        bpb = _as_integer("beats_per_bar", beats_per_bar)
         if not 2 <= bpb <= MAX_BEATS_PER_BAR:
             raise ParameterError(
                 f"beats_per_bar must be 2..{MAX_BEATS_PER_BAR}; got {beats_per_bar}"
             )
     down = None
     if downbeat_index is not None:
-        try:
-            down = operator.index(downbeat_index)  # type: ignore[arg-type]
-        except TypeError:
-            raise ParameterError(
-                f"downbeat_index must be an integer; got {downbeat_index!r}"
-            ) from None
+        down = _as_integer("downbeat_index", downbeat_index)
         if down < 0:
             raise ParameterError(f"downbeat_index must be >= 0; got {down}")
     return bpb, down

@@ -37,7 +37,6 @@ longer version of the song.
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
@@ -47,7 +46,7 @@ from soundry.engine.resize import search as _search
 from soundry.engine.resize.candidate import Candidate
 from soundry.engine.resize.cuts import ALIKE_QUANTILE, alike_threshold, build_jumps
 from soundry.engine.resize.diversity import select_diverse
-from soundry.engine.resize.grid import BeatGrid, build_grid
+from soundry.engine.resize.grid import BeatGrid, _as_integer, build_grid
 from soundry.engine.resize.levels import SeamLevels, seam_levels
 from soundry.engine.resize.score import (
     CUT_PENALTY,
@@ -82,10 +81,7 @@ _EXTRA_CUTS = 2  # cuts allowed beyond what the length change needs, by default
 
 
 def _check_int(name: str, value: object, low: int, high: int | None = None) -> int:
-    try:
-        number = operator.index(value)  # type: ignore[arg-type]
-    except TypeError:
-        raise ParameterError(f"{name} must be an integer; got {value!r}") from None
+    number = _as_integer(name, value)
     if number < low or (high is not None and number > high):
         allowed = f">= {low}" if high is None else f"{low}..{high}"
         raise ParameterError(f"{name} must be {allowed}; got {number}")
@@ -274,7 +270,12 @@ def _resize_grid(
     if min_cut_similarity is None:
         thresholds = [alike_threshold(grid, m, ALIKE_QUANTILE), 1.0]
     else:
-        similarity = float(min_cut_similarity)
+        try:
+            similarity = float(min_cut_similarity)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"min_cut_similarity must be a number in [0, 1]; got {min_cut_similarity!r}"
+            ) from None
         if not 0.0 <= similarity <= 1.0:
             raise ParameterError(f"min_cut_similarity must be in [0, 1]; got {min_cut_similarity}")
         thresholds = [1.0 - similarity]

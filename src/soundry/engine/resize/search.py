@@ -112,6 +112,20 @@ class Path:
 
 
 @numba.njit(cache=True, nogil=True)
+def _empty_states(
+    buckets: int, nodes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A pass's (bucket, node) tables, all unreached: cost (inf), exact elapsed seconds
+    and three pointers (-1)."""
+    cost = np.full((buckets, nodes), np.inf, np.float32)
+    tau = np.zeros((buckets, nodes), np.float64)
+    p_a = np.full((buckets, nodes), -1, np.int32)
+    p_b = np.full((buckets, nodes), -1, np.int32)
+    p_c = np.full((buckets, nodes), -1, np.int32)
+    return cost, tau, p_a, p_b, p_c
+
+
+@numba.njit(cache=True, nogil=True)
 def _forward(
     steps: np.ndarray,
     out_ptr: np.ndarray,
@@ -127,13 +141,9 @@ def _forward(
     buckets: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     nodes = steps.size + 1
-    cost = np.full((buckets, nodes), np.inf, np.float32)
-    tau = np.zeros((buckets, nodes), np.float64)
     # Pointer to the jump that began the current segment: the state it left from
     # (bucket, node) and the node it jumped to; bucket -1 = the path's start.
-    p_bucket = np.full((buckets, nodes), -1, np.int32)
-    p_node = np.full((buckets, nodes), -1, np.int32)
-    p_start = np.full((buckets, nodes), -1, np.int32)
+    cost, tau, p_bucket, p_node, p_start = _empty_states(buckets, nodes)
     for s in range(s_node.size):
         q = int(s_len[s] / delta)
         node = s_land[s]
@@ -186,13 +196,9 @@ def _backward(
     buckets: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     nodes = steps.size + 1
-    cost = np.full((buckets, nodes), np.inf, np.float32)
-    tau = np.zeros((buckets, nodes), np.float64)
     # Pointer to the next jump: the node the current segment ends on, the node it jumps
     # to and the bucket of the state it lands in; bucket -1 = the path ends there.
-    p_bucket = np.full((buckets, nodes), -1, np.int32)
-    p_target = np.full((buckets, nodes), -1, np.int32)
-    p_end = np.full((buckets, nodes), -1, np.int32)
+    cost, tau, p_bucket, p_target, p_end = _empty_states(buckets, nodes)
     for s in range(e_node.size):
         node = e_node[s]
         if e_cost[s] < cost[0, node]:
@@ -353,41 +359,40 @@ def _run_passes(space: SearchSpace, horizon_s: float, bucket_s: float) -> _Passe
     delta = min(max(bucket_s, horizon_s * u / STATE_BUDGET), MAX_WIDENING * bucket_s)
     buckets = int(horizon_s / delta) + 1
     out_ptr = np.searchsorted(space.jump_source, np.arange(u + 1)).astype(np.int64)
-    # The two passes are independent and release the GIL: one thread each.
-    pool = ThreadPoolExecutor(max_workers=2)
-    forward = pool.submit(
-        _forward,
-        space.step_s,
-        out_ptr,
-        space.jump_target,
-        space.jump_land,
-        space.jump_length_s,
-        space.jump_cost,
-        space.start_node,
-        space.start_land,
-        space.start_length_s,
-        space.start_cost,
-        delta,
-        buckets,
-    )
     order = np.argsort(space.jump_land, kind="stable")
     in_ptr = np.searchsorted(space.jump_land[order], np.arange(u + 1)).astype(np.int64)
-    backward = pool.submit(
-        _backward,
-        space.step_s,
-        in_ptr,
-        space.jump_source[order],
-        space.jump_target[order],
-        space.jump_length_s[order],
-        space.jump_cost[order],
-        space.end_node,
-        space.end_cost,
-        delta,
-        buckets,
-    )
-    f_cost, f_tau, *f_pointers = forward.result()
-    g_cost, g_tau, *g_pointers = backward.result()
-    pool.shutdown()
+    # The two passes are independent and release the GIL: one thread each.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        forward = pool.submit(
+            _forward,
+            space.step_s,
+            out_ptr,
+            space.jump_target,
+            space.jump_land,
+            space.jump_length_s,
+            space.jump_cost,
+            space.start_node,
+            space.start_land,
+            space.start_length_s,
+            space.start_cost,
+            delta,
+            buckets,
+        )
+        backward = pool.submit(
+            _backward,
+            space.step_s,
+            in_ptr,
+            space.jump_source[order],
+            space.jump_target[order],
+            space.jump_length_s[order],
+            space.jump_cost[order],
+            space.end_node,
+            space.end_cost,
+            delta,
+            buckets,
+        )
+        f_cost, f_tau, *f_pointers = forward.result()
+        g_cost, g_tau, *g_pointers = backward.result()
     return _Passes(
         delta=delta,
         f_cost=f_cost,
