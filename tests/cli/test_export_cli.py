@@ -99,3 +99,16 @@ def test_format_flag_checked(
     code = main(["export", str(song), "-s", "[[0,4]]", "-o", str(tmp_path / "a"), "-f", "aac"])
     assert code == 0
     assert decode(tmp_path / "a.m4a").source.codec == "aac"  # type: ignore[union-attr]
+
+
+def test_unreadable_segments_file_and_unusable_output_name(
+    song: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "cut.json"
+    spec.write_bytes(b"\xff\xfe[[0, 4.0]]")
+    code = main(["export", str(song), "-s", f"@{spec}", "-o", str(tmp_path / "a.mp3")])
+    assert "not UTF-8" in _error(capsys, code)
+    long_name = tmp_path / ("a" * 300 + ".mp3")
+    code = main(["export", str(song), "-s", "[[0,4.0]]", "-o", str(long_name)])
+    assert "not a usable output name" in _error(capsys, code)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.json"]

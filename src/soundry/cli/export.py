@@ -91,6 +91,8 @@ def _parse_segments(text: str) -> Any:
             text = path.read_text()
         except OSError as exc:
             raise ParameterError(f"{path}: cannot read the segments ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ParameterError(f"{path}: the segments file is not UTF-8 text (JSON)") from None
         source = str(path)
     try:
         data = json.loads(text)
@@ -108,7 +110,11 @@ def _destinations(output: Path, count: int, input_path: Path, format: str | None
     from soundry.engine.export.formats import DEFAULT_FORMAT, resolve_format
     from soundry.errors import ParameterError
 
-    if output.is_dir():
+    try:
+        is_folder = output.is_dir()
+    except OSError as exc:  # e.g. a name too long: the library names the problem
+        raise ParameterError(f"{output}: not a usable output name ({exc.strerror})") from None
+    if is_folder:
         suffix = resolve_format(format or DEFAULT_FORMAT).suffix
         if count == 1:
             return [output / f"{input_path.stem}-export{suffix}"]

@@ -81,6 +81,7 @@ def test_export_files_writes_every_group_and_infers_formats(wav16: Path, tmp_pat
         (GROUPS, ["a.wav", "a.wav"], "twice"),
         (GROUPS, ["a.wav", "b.ogg"], "suffix"),
         (GROUPS, ["a.wav", "missing/b.wav"], "does not exist"),
+        (GROUPS, ["a.wav", "b" * 300 + ".wav"], "not a usable file name"),
     ],
 )
 def test_export_files_writes_nothing_when_anything_is_wrong(

@@ -29,7 +29,7 @@ from soundry.engine.analysis.similarity import beat_means
 from soundry.engine.analysis.spectrogram import Spectrogram
 from soundry.engine.analysis.tempo import PREFERRED_BPM
 
-__all__ = ["MIN_BPM", "drop_offbeats"]
+__all__ = ["MIN_BPM", "chroma_change", "drop_offbeats"]
 
 MIN_BPM = 40.0
 """Slowest tempo that halving may leave, beats per minute."""
@@ -47,7 +47,7 @@ def _parity(values: np.ndarray) -> tuple[float, int]:
     return (max(even, odd) / weaker if weaker > 0 else np.inf), (0 if even >= odd else 1)
 
 
-def _chroma_change(chroma: np.ndarray) -> np.ndarray:
+def chroma_change(chroma: np.ndarray) -> np.ndarray:
     """Cosine distance between consecutive rows: element ``i`` is the change into row
     ``i + 1``."""
     norms = np.linalg.norm(chroma, axis=1)
@@ -86,7 +86,7 @@ def drop_offbeats(
         return boundaries_s[strong::2], True
     if tempo_bpm <= PREFERRED_BPM:
         return boundaries_s, False
-    harmony, into = _parity(_chroma_change(beat_means(spec.chroma, boundaries_s)))
+    harmony, into = _parity(chroma_change(beat_means(spec.chroma, boundaries_s)))
     if harmony <= _HARMONY_PARITY:
         return boundaries_s, False
     # The changes at odd indices lead into the even beats, and the other way round.

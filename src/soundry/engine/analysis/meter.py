@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from soundry.engine.analysis.beats import onset_strength
+from soundry.engine.analysis.level import chroma_change
 
 __all__ = ["METERS", "Meter", "estimate_meter"]
 
@@ -64,10 +65,8 @@ def _standardise(x: np.ndarray) -> np.ndarray:
 
 def _change(chroma: np.ndarray) -> np.ndarray:
     """Cosine distance of every beat's chroma from the previous beat's (0 for the first)."""
-    norms = np.linalg.norm(chroma, axis=1)
-    dot = np.einsum("ij,ij->i", chroma[1:], chroma[:-1])
     change = np.zeros(chroma.shape[0])
-    change[1:] = 1.0 - dot / np.maximum(norms[1:] * norms[:-1], 1e-12)
+    change[1:] = chroma_change(chroma)
     return change
 
 

@@ -37,6 +37,25 @@ def _audio(audio: Source) -> AudioBuffer:
     return audio if isinstance(audio, AudioBuffer) else decode(audio)
 
 
+def _render(
+    source: AudioBuffer,
+    segments_groups: object,
+    formats: Sequence[ExportFormat],
+    settings: SeamSettings | None,
+) -> list[bytes]:
+    """Check every format against the source, stitch every group, encode group ``i`` in
+    ``formats[i]``."""
+    for fmt in formats:
+        check_encodable(fmt, source.channels)
+    rendered = stitch_groups(source, segments_groups, settings=settings)
+    out = []
+    for item, fmt in zip(rendered, formats, strict=True):
+        data = encode_export(item.audio, fmt, mixed=item.mixed)
+        assert isinstance(data, bytes)
+        out.append(data)
+    return out
+
+
 def export(
     audio: Source,
     segments_groups: object,
@@ -85,16 +104,8 @@ def export(
         The encoder failed.
     """
     fmt = resolve_format(format)
-    normalise_groups(segments_groups)  # shape errors before decoding anything
-    source = _audio(audio)
-    check_encodable(fmt, source.channels)
-    rendered = stitch_groups(source, segments_groups, settings=settings)
-    out = []
-    for item in rendered:
-        data = encode_export(item.audio, fmt, mixed=item.mixed)
-        assert isinstance(data, bytes)
-        out.append(data)
-    return out
+    groups = normalise_groups(segments_groups)  # shape errors before decoding anything
+    return _render(_audio(audio), segments_groups, [fmt] * len(groups), settings)
 
 
 def export_files(
@@ -140,23 +151,20 @@ def export_files(
     formats: list[ExportFormat] = [format_for_path(p, format) for p in paths]
     seen: set[Path] = set()
     for path in paths:
-        key = path.resolve()
+        try:
+            key = path.resolve()
+            folder_missing = not path.parent.is_dir()
+            is_folder = path.is_dir()
+        except OSError as exc:  # e.g. a name too long for the filesystem
+            raise ParameterError(f"{path}: not a usable file name ({exc.strerror})") from None
         if key in seen:
             raise ParameterError(f"{path}: the same destination is given twice")
         seen.add(key)
-        if not path.parent.is_dir():
+        if folder_missing:
             raise ParameterError(f"{path}: the folder {path.parent} does not exist")
-        if path.is_dir():
+        if is_folder:
             raise ParameterError(f"{path} is a folder, not a file name")
-    source = _audio(audio)
-    for fmt in formats:
-        check_encodable(fmt, source.channels)
-    rendered = stitch_groups(source, segments_groups, settings=settings)
-    encoded = []
-    for item, fmt in zip(rendered, formats, strict=True):
-        data = encode_export(item.audio, fmt, mixed=item.mixed)
-        assert isinstance(data, bytes)
-        encoded.append(data)
+    encoded = _render(_audio(audio), segments_groups, formats, settings)
     for path, data in zip(paths, encoded, strict=True):
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)

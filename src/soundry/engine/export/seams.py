@@ -176,7 +176,8 @@ class SeamPlan:
         return self.pre + self.post + self.tail
 
 
-def _frames(ms: float, sample_rate: int) -> int:
+def to_frames(ms: float, sample_rate: int) -> int:
+    """``ms`` milliseconds in frames, rounded."""
     return round(ms * sample_rate / 1000.0)
 
 
@@ -184,10 +185,10 @@ def cut_before_onset(
     mono: np.ndarray, nominal: int, settings: SeamSettings, sample_rate: int
 ) -> tuple[int, bool]:
     """The cut for a nominal point: the attack found near it (or the point) minus the lead."""
-    window = _frames(settings.onset_window_ms, sample_rate)
+    window = to_frames(settings.onset_window_ms, sample_rate)
     onset = find_onset(mono, nominal, window=window, sample_rate=sample_rate) if window else None
     at = nominal if onset is None else onset
-    cut = min(max(at - _frames(settings.lead_ms, sample_rate), 0), mono.size)
+    cut = min(max(at - to_frames(settings.lead_ms, sample_rate), 0), mono.size)
     return cut, onset is not None
 
 
@@ -262,17 +263,17 @@ def plan_seam(
     out_cut, out_found = cut_before_onset(mono, out_nominal, settings, sample_rate)
     in_cut, in_found = cut_before_onset(mono, in_nominal, settings, sample_rate)
     fade_ms = settings.crossfade_ms if in_found else settings.sustained_crossfade_ms
-    fade = _frames(fade_ms, sample_rate)
-    max_lag = _frames(settings.max_lag_ms, sample_rate)
-    max_fwd = min(max_lag, _frames(settings.lead_ms, sample_rate)) if in_found else max_lag
-    width = max(fade, _frames(_CORRELATION_WINDOW_S * 1000.0, sample_rate))
+    fade = to_frames(fade_ms, sample_rate)
+    max_lag = to_frames(settings.max_lag_ms, sample_rate)
+    max_fwd = min(max_lag, to_frames(settings.lead_ms, sample_rate)) if in_found else max_lag
+    width = max(fade, to_frames(_CORRELATION_WINDOW_S * 1000.0, sample_rate))
     lag = _align(mono, out_cut, in_cut, max_lag, max_fwd, width) if max_lag else 0
     in_cut += lag
     out_cut = max(out_cut, out_body_start)
     pre = max(min(fade, out_cut - out_body_start, in_cut), 0)
     post = max(min(fade - pre, frames - out_cut, in_limit - in_cut), 0)
     # After an outgoing attack's cut there is nothing to ring on but that attack.
-    tail = 0 if out_found else _frames(settings.tail_ms, sample_rate)
+    tail = 0 if out_found else to_frames(settings.tail_ms, sample_rate)
     tail = max(min(tail, frames - out_cut - post, in_limit - in_cut - post), 0)
     a = mono[out_cut - pre : out_cut + post].astype(np.float64)
     b = mono[in_cut - pre : in_cut + post].astype(np.float64)

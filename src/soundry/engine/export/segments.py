@@ -7,8 +7,8 @@ here before any audio is touched, are:
 - every segment is a pair of finite numbers with ``0 <= start_s < end_s <= duration``
   (an end up to :data:`END_TOLERANCE_S` past the end is taken as the end: rounded beat
   times often overshoot by a fraction of a millisecond);
-- a segment lasts at least :func:`min_segment_s` (the crossfade plus the onset search on
-  both ends): anything shorter cannot hold a seam;
+- a segment lasts at least :attr:`~.seams.SeamSettings.min_segment_s` (the crossfade plus
+  the onset search and the alignment on both ends): anything shorter cannot hold a seam;
 - two consecutive segments are either *contiguous* (the next starts where the previous
   ends, within :data:`CONTIGUOUS_TOLERANCE_S`; they are then played as one span, with no
   seam at all) or a real *jump* of at least :data:`MIN_JUMP_S` forwards or backwards.
@@ -35,7 +35,6 @@ __all__ = [
     "MAX_SEGMENTS",
     "MIN_JUMP_S",
     "Span",
-    "min_segment_s",
     "normalise_groups",
     "plan_group",
 ]
@@ -70,11 +69,6 @@ class Span:
     end: int
     first: int
     last: int
-
-
-def min_segment_s(crossfade_ms: float, onset_window_ms: float) -> float:
-    """Shortest segment (s) that can hold a seam at both ends: crossfade + 2 onset windows."""
-    return (crossfade_ms + 2.0 * onset_window_ms) / 1000.0
 
 
 def _is_number(value: Any) -> bool:

@@ -23,6 +23,7 @@ from soundry.engine.export.seams import (
     cut_before_onset,
     plan_seam,
     render_seam,
+    to_frames,
 )
 from soundry.engine.export.segments import Span, normalise_groups, plan_group
 from soundry.errors import ParameterError
@@ -66,10 +67,6 @@ def mono_of(x: np.ndarray) -> np.ndarray:
     return x[0] if x.shape[0] == 1 else x.mean(axis=0, dtype=np.float32)
 
 
-def _frames(ms: float, sample_rate: int) -> int:
-    return round(ms * sample_rate / 1000.0)
-
-
 def _ramp(n: int, *, rising: bool) -> np.ndarray:
     t = (np.arange(n) + 0.5) / max(n, 1)
     gain = 0.5 * (1.0 - np.cos(np.pi * t))
@@ -103,12 +100,12 @@ def _render_spans(
     body_start = 0
     if first.start > 0:
         body_start, _ = cut_before_onset(mono, first.start, settings, sample_rate)
-        n = min(_frames(START_FADE_MS, sample_rate), body_start)
+        n = min(to_frames(START_FADE_MS, sample_rate), body_start)
         add(x[:, body_start - n : body_start] * _ramp(n, rising=True), verbatim=False)
 
-    search = _frames(settings.onset_window_ms + settings.lead_ms, sample_rate)
-    fade = _frames(settings.crossfade_ms, sample_rate)
-    end_fade = _frames(settings.end_fade_ms, sample_rate)
+    search = to_frames(settings.onset_window_ms + settings.lead_ms, sample_rate)
+    fade = to_frames(settings.crossfade_ms, sample_rate)
+    end_fade = to_frames(settings.end_fade_ms, sample_rate)
     for i, span in enumerate(spans[:-1]):
         nxt = spans[i + 1]
         last = i + 1 == len(spans) - 1
