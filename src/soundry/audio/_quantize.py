@@ -87,9 +87,9 @@ class Quantizer:
         24-bit codes are returned left-aligned in int32 (shifted up 8 bits), which is how
         libsndfile expects 24-bit data from an int32 buffer.
         """
-        data = np.atleast_2d(np.asarray(block, dtype=np.float32))
+        data = np.asarray(block, dtype=np.float32)
         codes = np.empty(data.shape, dtype=np.int16 if self.bit_depth == 16 else np.int32)
         shift = 8 if self.bit_depth == 24 else 0
         _quantize_kernel(data, self._scale, self._position, DITHER_SEED, self._dither, shift, codes)
         self._position += data.shape[0]
-        return codes.reshape(np.shape(block)) if np.ndim(block) == 1 else codes
+        return codes

@@ -18,6 +18,7 @@ from soundry.errors import ParameterError
 __all__ = [
     "DEFAULT_FACTOR",
     "DEFAULT_TAPS_PER_PHASE",
+    "INTERPOLATOR_REACH_FRAMES",
     "block_peaks",
     "interpolator_phases",
     "max_phase_gain",
@@ -28,6 +29,9 @@ __all__ = [
 
 DEFAULT_FACTOR = 4
 DEFAULT_TAPS_PER_PHASE = 16
+INTERPOLATOR_REACH_FRAMES = DEFAULT_TAPS_PER_PHASE
+"""How far (frames) the default true-peak interpolator reads on either side of a frame, at
+most: context of this many frames around a span gives its true peak as in the whole track."""
 
 
 @lru_cache(maxsize=8)

@@ -20,8 +20,6 @@ __all__ = [
     "band_edges_hz",
     "band_levels_db",
     "band_levels_from_sums",
-    "band_segment_frames",
-    "segment_power_sum",
     "welch_window",
 ]
 
@@ -35,19 +33,14 @@ _MAX_SEGMENT = 1 << 18
 _SEGMENTS_PER_BATCH = 32
 
 
-def hann_window(length: int) -> np.ndarray:
-    """Periodic Hann window (for spectral analysis), float64, shape ``(length,)``."""
-    if length <= 1:
-        return np.ones(max(length, 0))
-    return 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
-
-
 def welch_window(nperseg: int) -> np.ndarray:
-    """The Hann window of the Welch estimates here, float32."""
-    return hann_window(nperseg).astype(np.float32)
+    """The periodic Hann window of the Welch estimates here, float32."""
+    if nperseg <= 1:
+        return np.ones(max(nperseg, 0), dtype=np.float32)
+    return (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(nperseg) / nperseg)).astype(np.float32)
 
 
-def segment_power_sum(segments: np.ndarray, window: np.ndarray) -> np.ndarray:
+def _segment_power_sum(segments: np.ndarray, window: np.ndarray) -> np.ndarray:
     """Sum over segments of ``|rfft(segment * window)|**2``, per bin, float64.
 
     Parameters
@@ -64,7 +57,7 @@ def segment_power_sum(segments: np.ndarray, window: np.ndarray) -> np.ndarray:
 
 
 def _mean_power(total: np.ndarray, n_segments: int, window: np.ndarray) -> np.ndarray:
-    """Mean-square power per one-sided bin from :func:`segment_power_sum` totals."""
+    """Mean-square power per one-sided bin from :func:`_segment_power_sum` totals."""
     nperseg = window.size
     # One-sided spectrum: every bin but DC (and Nyquist for even lengths) counts twice.
     weight = np.full(total.size, 2.0)
@@ -91,7 +84,7 @@ def _welch_power(data: np.ndarray, nperseg: int, rate: float) -> tuple[np.ndarra
         frames = np.lib.stride_tricks.sliding_window_view(
             np.asarray(row, dtype=np.float32), nperseg
         )[::hop]
-        total += segment_power_sum(frames, window)
+        total += _segment_power_sum(frames, window)
         n_segments += frames.shape[0]
     return sp_fft.rfftfreq(nperseg, 1.0 / rate), _mean_power(total, n_segments, window)
 
@@ -155,12 +148,12 @@ def band_levels_db(
     frames = data.shape[1]
     if frames < 2:
         return np.full(edges.size - 1, SILENT_BAND_DB)
-    nperseg = band_segment_frames(rate, frames, edges)
+    nperseg = _band_segment_frames(rate, frames, edges)
     freqs, power_per_bin = _welch_power(data, nperseg, rate)
     return _levels(freqs, power_per_bin, edges)
 
 
-def band_segment_frames(rate: float, frames: int, edges: np.ndarray) -> int:
+def _band_segment_frames(rate: float, frames: int, edges: np.ndarray) -> int:
     """Welch segment length of :func:`band_levels_db`: 4 bins in the narrowest band."""
     narrowest = edges[1] - edges[0]
     wanted = 1 << math.ceil(math.log2(_BINS_PER_NARROWEST_BAND * rate / narrowest))
@@ -170,8 +163,9 @@ def band_segment_frames(rate: float, frames: int, edges: np.ndarray) -> int:
 def band_levels_from_sums(
     total: np.ndarray, n_segments: int, window: np.ndarray, rate: float, edges: np.ndarray
 ) -> np.ndarray:
-    """:func:`band_levels_db` from :func:`segment_power_sum` totals over every channel's
-    segments (``n_segments`` of them, 50 % overlap), for audio metered a piece at a time."""
+    """Band levels as :func:`band_levels_db` reports them, from ``total``: the periodograms
+    ``|rfft(segment * window)|²`` summed over ``n_segments`` segments of every channel (any
+    hop), for audio metered a piece at a time."""
     freqs = sp_fft.rfftfreq(window.size, 1.0 / rate)
     return _levels(freqs, _mean_power(total, n_segments, window), edges)
 

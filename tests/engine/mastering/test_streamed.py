@@ -13,11 +13,13 @@ from soundry.audio.encode import PcmStreamWriter
 from soundry.audio.stream import ArraySource, ScratchTrack, SoundFileSource
 from soundry.audio.synth import demo_song
 from soundry.dsp.loudness import measure, true_peak_dbtp
+from soundry.dsp.spectrum import band_levels_db
 from soundry.engine.mastering.analysis import dc_block
 from soundry.engine.mastering.chain import render_pre_limiter
 from soundry.engine.mastering.files import master_file
+from soundry.engine.mastering.image import measure_width
 from soundry.engine.mastering.level import apply_level
-from soundry.engine.mastering.meter import TrackMeter
+from soundry.engine.mastering.meter import EQ_BANDS, TrackMeter
 from soundry.engine.mastering.output import OutputFormat
 from soundry.engine.mastering.report import snapshot
 from soundry.engine.mastering.settings import MasterSettings
@@ -51,6 +53,18 @@ def test_chunked_meter_equals_whole_track_snapshot(long_song: AudioBuffer) -> No
     np.testing.assert_allclose(got["eq_levels_db"], whole["eq_levels_db"], atol=1e-6)
     for key, value in whole["stereo_width"].items():
         assert got["stereo_width"][key] == pytest.approx(value, abs=1e-6), key
+
+
+def test_meter_reads_what_the_whole_array_measures_read(long_song: AudioBuffer) -> None:
+    """The report's EQ levels (segments without overlap) agree with the 50 %-overlap Welch
+    levels of dsp.spectrum, and its widths with image.measure_width."""
+    x, rate = long_song.samples, long_song.sample_rate
+    got = snapshot(x, rate)
+    np.testing.assert_allclose(
+        got["eq_levels_db"], band_levels_db(x, rate, n_bands=EQ_BANDS), atol=0.3
+    )
+    for key, value in measure_width(x, rate).items():
+        assert got["stereo_width"][key] == pytest.approx(value, abs=1e-9), key
 
 
 def test_meter_rejects_a_span_without_context(long_song: AudioBuffer) -> None:

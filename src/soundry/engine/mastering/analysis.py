@@ -229,34 +229,29 @@ def analyse_source(
     spans = list(chunk_spans(frames, rate))
     # float32: one value per ~1 ms block is the largest statistic kept (an hour: 43 MB).
     band_powers = np.zeros((3, -(-frames // chunker.block)), dtype=np.float32)
-    results: list[_ChunkStats] = []
+    powers, mean_squares, dual_mono = [], [], True
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         # In order as they finish: each chunk's block statistics go straight into place.
         for stats in pool.map(lambda span: chunker(*span), spans):
             lo, hi, values = stats.blocks
             band_powers[:, lo:hi] = values
-            stats.blocks = (lo, hi, np.zeros((3, 0)))
-            results.append(stats)
+            powers.append(stats.powers)
+            mean_squares.append(stats.mean_square)
+            dual_mono = dual_mono and stats.dual_mono
     n_octaves = TONAL_BAND_CENTRES_HZ.size
     n_fine = chunker.fine_centres.size
-    every = (
-        np.concatenate([r.powers for r in results])
-        if results
-        else np.zeros((0, n_octaves + n_fine))
-    )
+    every = np.concatenate(powers) if powers else np.zeros((0, n_octaves + n_fine))
     return SourceAnalysis(
         sample_rate=rate,
         channels=channels,
         frames=frames,
         tonal_powers=every[:, :n_octaves],
-        tonal_mean_square=np.concatenate([r.mean_square for r in results])
-        if results
-        else np.zeros(0),
+        tonal_mean_square=np.concatenate(mean_squares) if mean_squares else np.zeros(0),
         tonal_frame=chunker.frame,
         fine_centres_hz=chunker.fine_centres,
         fine_powers=every[:, n_octaves : n_octaves + n_fine],
         block=chunker.block,
         band_powers=band_powers,
         mid_side=meter.mid_side(),
-        dual_mono=all(r.dual_mono for r in results),
+        dual_mono=dual_mono,
     )

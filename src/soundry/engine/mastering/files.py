@@ -36,8 +36,9 @@ from soundry.audio.buffer import SourceFormat
 from soundry.audio.encode import PcmStreamWriter, encode_source
 from soundry.audio.resample import resample_to_file
 from soundry.audio.stream import PcmSource, ScratchTrack, SoundFileSource
-from soundry.dsp.oversample import true_peak_envelope
+from soundry.dsp.oversample import INTERPOLATOR_REACH_FRAMES, true_peak_envelope
 from soundry.engine.mastering.output import OutputFormat
+from soundry.engine.mastering.reference import ReferenceTargets
 from soundry.engine.mastering.report import MasterReport
 from soundry.engine.mastering.settings import MIN_CEILING_DBTP, MasterSettings
 from soundry.engine.mastering.streamed import (
@@ -61,9 +62,10 @@ STREAMED_CONTAINERS = frozenset({"wav", "rf64", "w64", "aiff", "flac"})
 _PCM_OUTPUTS = frozenset({"wav", "flac", "aiff"})
 _MAX_ATTEMPTS = 3
 _MARGIN_DB = 0.1  # under the measured overshoot, so the next attempt lands inside
-# Frames per span when measuring a decoded file, and the interpolator's reach around it.
+# Frames per span when measuring a decoded file, and the context around each (the
+# interpolator's reach, with margin).
 _MEASURE_FRAMES = 1 << 20
-_PEAK_REACH = 32
+_PEAK_REACH = 2 * INTERPOLATOR_REACH_FRAMES
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,8 @@ class FileMaster:
     report : MasterReport
         Of the final attempt.
     delivered_true_peak_dbtp : float
-        True peak of the file as written (of the decoded file for a lossy format).
+        True peak of the master as rendered (a PCM file), or of the file decoded again (a
+        lossy format).
     limiter_ceiling_dbtp : float
         The limiter's ceiling in the final attempt (under the asked one when a lossy file
         overshot).
@@ -134,7 +137,7 @@ def _master_pcm(
     path: Path,
     settings: MasterSettings,
     output: OutputFormat,
-    reference: Any,
+    reference: ReferenceTargets | None,
 ) -> StreamedMaster:
     writer = PcmStreamWriter(
         path,
@@ -187,6 +190,8 @@ def master_to_file(
     -------
     FileMaster
     """
+    # The reference first: a bad one is refused before any long pass over the source.
+    targets = None if reference is None else measure_reference(reference, workers=workers)
     with ExitStack() as stack:
         rate = output.sample_rate or source.sample_rate
         if rate != source.sample_rate:
@@ -194,7 +199,6 @@ def master_to_file(
             resample_to_file(source, rate, converted)
             source = SoundFileSource(converted)
             stack.callback(source.close)
-        targets = None if reference is None else measure_reference(reference, workers=workers)
         session = stack.enter_context(Mastering(source, workers=workers, progress=progress))
         tmp = stack.enter_context(atomic_path(destination))
         if output.format in _PCM_OUTPUTS:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from soundry.dsp.limiter import DetectorEnvelope, LimiterReport, limit
+from soundry.dsp.oversample import INTERPOLATOR_REACH_FRAMES
 
 __all__ = [
+    "INTERPOLATOR_CONTEXT",
     "LIMITED_FLOOR_DB",
     "LIMITER_LOOKAHEAD_MS",
     "LIMITER_RELEASE_MS",
@@ -23,8 +25,9 @@ LIMITER_LOOKAHEAD_MS = 5.0
 LIMITER_RELEASE_MS = 100.0
 LIMITER_SETTLE_S = 2.0
 """Context before a span limited on its own: the release decays by e^-20 within it."""
-# How far the true-peak interpolator reads to each side of a frame, with margin.
-_INTERPOLATOR_REACH = 64
+INTERPOLATOR_CONTEXT = 4 * INTERPOLATOR_REACH_FRAMES
+"""Frames of context around a span for anything read through the true-peak interpolator
+(the limiter's detector, its verification): its reach, with margin."""
 # Look-ahead spans the context after a span covers: the gain at a frame answers peaks one
 # look-ahead later, and each verification pass may move a correction by one more.
 _LOOKAHEADS_AFTER = 4
@@ -33,7 +36,7 @@ _LOOKAHEADS_AFTER = 4
 def limiter_context_after(sample_rate: int) -> int:
     """Frames of context after a span limited on its own for it to match the whole track."""
     lookahead = round(LIMITER_LOOKAHEAD_MS * sample_rate / 1000.0)
-    return _LOOKAHEADS_AFTER * (lookahead + _INTERPOLATOR_REACH)
+    return _LOOKAHEADS_AFTER * (lookahead + INTERPOLATOR_CONTEXT)
 
 
 LIMITED_FLOOR_DB = 0.01

@@ -29,7 +29,7 @@ from soundry.dsp.loudness import (
     report_from_ticks,
     true_peak_factor,
 )
-from soundry.dsp.oversample import max_true_peak
+from soundry.dsp.oversample import INTERPOLATOR_REACH_FRAMES, max_true_peak
 from soundry.dsp.spectrum import band_edges_hz, band_levels_from_sums, welch_window
 from soundry.dsp.stereo import correlation_from_sums
 from soundry.engine.mastering.image import width_from_spectra
@@ -46,8 +46,8 @@ EQ_BANDS = 16
 """Log-spaced EQ bands of the report, 20 Hz to 20 kHz."""
 METER_PREROLL_S = 1.0
 """Context before each chunk: the K-filter's slowest pole decays by e^-20 well within it."""
-# The true-peak interpolator reaches this far on each side of a frame.
-_PEAK_REACH = 32
+# Context around a chunk for its true peak: the interpolator's reach, with margin.
+_PEAK_REACH = 2 * INTERPOLATOR_REACH_FRAMES
 
 
 def _cells(grid_start: int, step: int, count: int, lo: int, hi: int) -> range:

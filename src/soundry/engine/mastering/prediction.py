@@ -33,7 +33,7 @@ from soundry.dsp.limiter import detector_envelope, detector_target
 from soundry.dsp.loudness import default_channel_weights, gated_integrated_lufs
 from soundry.engine.mastering._spectral import gain_curves_db
 from soundry.engine.mastering.analysis import SourceAnalysis
-from soundry.engine.mastering.level import LIMITED_FLOOR_DB
+from soundry.engine.mastering.level import INTERPOLATOR_CONTEXT, LIMITED_FLOOR_DB
 from soundry.engine.mastering.multiband import block_frames
 from soundry.engine.mastering.tonal import TonalPlan
 from soundry.errors import ParameterError
@@ -151,9 +151,9 @@ def predict_band_powers(analysis: SourceAnalysis, band_gains: np.ndarray) -> np.
 
 LEVEL_PREROLL_S = 1.0
 """Context :func:`level_statistics` needs before a chunk: the K-filter settles within it."""
-LEVEL_POSTROLL = 64
+LEVEL_POSTROLL = INTERPOLATOR_CONTEXT
 """Frames of context :func:`level_statistics` needs after a chunk (the detector's
-interpolator reaches 16)."""
+interpolator, with margin)."""
 
 
 def level_statistics(

@@ -44,6 +44,7 @@ from soundry.dsp.loudness import LoudnessReport
 from soundry.engine.mastering.analysis import SourceAnalysis, analyse_source, chunk_spans
 from soundry.engine.mastering.chain import MasterPlan, plan_stages, render_pre_limiter
 from soundry.engine.mastering.level import (
+    INTERPOLATOR_CONTEXT,
     LIMITED_FLOOR_DB,
     LIMITER_LOOKAHEAD_MS,
     LIMITER_RELEASE_MS,
@@ -92,8 +93,6 @@ REACHED_WITHIN_LU = 0.3
 """... and the target counts as reached within this."""
 # Limiter passes at a corrected gain when the measured loudness misses the target.
 _MAX_CORRECTIONS = 2
-# Frames past the limiter's settling time: the true-peak interpolator's reach.
-_LIMITER_REACH = 64
 
 Progress = Callable[[str, float], None]
 """Called with a step name and the share (0-1) of that step done."""
@@ -407,10 +406,12 @@ class Mastering:
         """
         plan = plan or staged.plan
         rate, frames = self.rate, self.frames
-        settle = int(LIMITER_SETTLE_S * rate) + _LIMITER_REACH
-        after = TrackMeter(rate, self.channels, frames) if window is None else None
-        # After a chunk: what the limiter looks ahead to, and what the meter's cells need.
-        reach = max(limiter_context_after(rate), after.postroll_frames if after else 0)
+        settle = int(LIMITER_SETTLE_S * rate) + INTERPOLATOR_CONTEXT
+        meter = TrackMeter(rate, self.channels, frames)
+        after = meter if window is None else None
+        # After a chunk: what the limiter looks ahead to and what the meter's cells need;
+        # the same for a window, so that each chunk is limited exactly as in the master.
+        reach = max(limiter_context_after(rate), meter.postroll_frames)
         lo, hi = window if window is not None else (0, frames)
         spans = [(a, b) for a, b in self.spans if b > lo and a < hi]
 
